@@ -1,0 +1,44 @@
+"""fapi_lab: see, trace and explore Keras functional models in Jupyter.
+
+``import fapi_lab as lab`` is cheap: it sets the environment variables that keep TensorFlow quiet and
+imports TensorFlow only when a function that needs it is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._quiet import quiet, set_quiet_env
+
+set_quiet_env()
+
+__version__ = "0.1.0"
+
+# public name -> (module, attribute); attribute None means the module itself
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "datasets": ("fapi_lab.datasets", None),
+    "doctor": ("fapi_lab._doctor", "doctor"),
+    "patterns": ("fapi_lab.patterns", None),
+}
+
+__all__ = sorted(["__version__", "quiet", *_LAZY])
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import datasets, patterns
+    from ._doctor import doctor
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'fapi_lab' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
