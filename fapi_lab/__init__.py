@@ -17,8 +17,11 @@ __version__ = "0.1.0"
 
 # public name -> (module, attribute); attribute None means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
+    "GraphView": ("fapi_lab._graph_view", "GraphView"),
     "datasets": ("fapi_lab.datasets", None),
     "doctor": ("fapi_lab._doctor", "doctor"),
+    "graph": ("fapi_lab._graph_view", "graph"),
+    "live": ("fapi_lab._graph_view", "live"),
     "patterns": ("fapi_lab.patterns", None),
 }
 
@@ -27,6 +30,7 @@ __all__ = sorted(["__version__", "quiet", *_LAZY])
 if TYPE_CHECKING:  # pragma: no cover
     from . import datasets, patterns
     from ._doctor import doctor
+    from ._graph_view import GraphView, graph, live
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,194 @@
+"""The layer graph as plain data: no Keras objects, no widgets.
+
+Everything in fapi_lab (graph pictures, shape tables, activation and loss panels) starts from a
+:class:`LayerGraph`, produced by the one adapter module (``_keras_adapter``) that reads Keras internals.
+
+A graph is hierarchical: a call of a nested model (a model used like a layer) is one :class:`Node` of kind
+``"model"`` whose ``subgraph`` holds the inner graph of that call, with keys prefixed ``outer_key/``.
+:func:`flatten` turns that into the graph a picture shows at a chosen nesting depth.
+
+Keys (``../shared/DESIGN.md``): a layer's name; ``name#1``, ``name#2`` … for the second and later calls of a
+shared layer; ``outer_key/inner_key`` inside a nested model (``encoder/conv2d_1``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+__all__ = ["Edge", "LayerGraph", "LayerInfo", "Node", "Shape", "flatten", "graph_depth"]
+
+Shape = tuple[int | None, ...]
+
+MERGE_CLASSES = frozenset({
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+})
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One set of weights: a layer (or operation, or model), however many times it is called."""
+
+    uid: int
+    name: str
+    class_name: str
+    params: int = 0
+    trainable_params: int = 0
+    trainable: bool = True
+    activation: str | None = None
+    config: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    is_model: bool = False
+    is_operation: bool = False  # a keras.ops call, not a Layer
+
+
+@dataclass(frozen=True)
+class Node:
+    """One call of a layer (or op, or nested model) in the graph."""
+
+    key: str
+    layer: LayerInfo
+    kind: str  # "input" | "layer" | "op" | "model" | "subclassed"
+    call_index: int = 0
+    n_calls: int = 1  # calls of this layer in the graph being read (shared when > 1)
+    input_shapes: tuple[Shape, ...] = ()
+    output_shapes: tuple[Shape, ...] = ()
+    input_dtypes: tuple[str, ...] = ()
+    output_dtypes: tuple[str, ...] = ()
+    subgraph: LayerGraph | None = None  # kind "model": the inner graph of this call
+    path: tuple[str, ...] = ()  # keys of the nested-model calls this node sits inside, outermost first
+    new_params: int = 0  # parameters first used by this call (0 for later calls of shared weights)
+
+    @property
+    def name(self) -> str:
+        return self.layer.name
+
+    @property
+    def class_name(self) -> str:
+        return self.layer.class_name
+
+    @property
+    def shared(self) -> bool:
+        return self.n_calls > 1
+
+    @property
+    def is_merge(self) -> bool:
+        return self.layer.class_name in MERGE_CLASSES
+
+    @property
+    def reused(self) -> bool:
+        """True when every weight of this call was already used by an earlier call (shared weights)."""
+        return self.layer.params > 0 and self.new_params == 0
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A tensor flowing from output ``src_index`` of ``src`` to input ``dst_index`` of ``dst``."""
+
+    src: str
+    dst: str
+    src_index: int = 0
+    dst_index: int = 0
+    shape: Shape | None = None
+    dtype: str | None = None
+
+
+@dataclass(frozen=True)
+class LayerGraph:
+    """Nodes in topological order, edges between their keys, and which keys are inputs and outputs.
+
+    ``outputs`` lists ``(key, output_index)`` pairs in the model's output order; ``output_names`` gives the
+    name Keras uses for each (the key of the layer that produced it, for a functional model).
+    """
+
+    name: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    inputs: tuple[str, ...]
+    outputs: tuple[tuple[str, int], ...]
+    output_names: tuple[str, ...] = ()
+    class_name: str = "Functional"
+    subclassed: bool = False
+    message: str = ""  # why the inside cannot be drawn, for subclassed models
+
+    # -- lookups ---------------------------------------------------------------------------------------
+    def node(self, key: str) -> Node:
+        for n in self.nodes:
+            if n.key == key:
+                return n
+        raise KeyError(key)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(n.key for n in self.nodes)
+
+    def predecessors(self, key: str) -> list[str]:
+        return _unique(e.src for e in self.edges if e.dst == key)
+
+    def successors(self, key: str) -> list[str]:
+        return _unique(e.dst for e in self.edges if e.src == key)
+
+    def walk(self) -> Iterator[Node]:
+        """Every node at every depth, outer nodes before the inside of a nested call."""
+        for n in self.nodes:
+            yield n
+            if n.subgraph is not None:
+                yield from n.subgraph.walk()
+
+    @property
+    def output_keys(self) -> tuple[str, ...]:
+        return tuple(_unique(k for k, _ in self.outputs))
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def graph_depth(graph: LayerGraph) -> int:
+    """How deep nested models go: 0 for a graph without nested models."""
+    depths = [1 + graph_depth(n.subgraph) for n in graph.nodes if n.subgraph is not None]
+    return max(depths, default=0)
+
+
+def flatten(graph: LayerGraph, depth: int | None = 0) -> LayerGraph:
+    """The graph a picture shows: nested-model calls expanded in place down to ``depth`` levels.
+
+    ``depth=0`` keeps every nested model call as one box (Keras's own default picture); ``depth=None``
+    expands everything. An expanded call's inner input nodes disappear: the tensors that fed the call feed the
+    inner layers directly, and the inner layers that produced the call's outputs feed its consumers.
+    Expanded nodes keep their ``path`` so a renderer can draw a frame around each nested call.
+    """
+    if depth is not None and depth <= 0:
+        return graph
+    inner_depth = None if depth is None else depth - 1
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    # where an edge into (key, input i) really goes, and where output (key, j) really comes from
+    entry: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    exit_: dict[tuple[str, int], tuple[str, int]] = {}
+    for n in graph.nodes:
+        if n.subgraph is None:
+            nodes.append(n)
+            continue
+        inner = flatten(n.subgraph, inner_depth)
+        inner_inputs = set(inner.inputs)
+        for m in inner.nodes:
+            if m.key not in inner_inputs:
+                nodes.append(m)
+        for i, in_key in enumerate(inner.inputs):
+            entry[(n.key, i)] = [(e.dst, e.dst_index) for e in inner.edges if e.src == in_key]
+        for j, (out_key, out_index) in enumerate(inner.outputs):
+            exit_[(n.key, j)] = (out_key, out_index)
+        edges.extend(e for e in inner.edges if e.src not in inner_inputs)
+    for e in graph.edges:
+        src, src_index = exit_.get((e.src, e.src_index), (e.src, e.src_index))
+        targets = entry.get((e.dst, e.dst_index), [(e.dst, e.dst_index)])
+        for dst, dst_index in targets:
+            # an inner input that feeds an inner output directly (identity) resolves through exit_ again
+            edges.append(replace(e, src=src, src_index=src_index, dst=dst, dst_index=dst_index))
+    outputs = tuple(exit_.get(o, o) for o in graph.outputs)
+    return replace(graph, nodes=tuple(nodes), edges=tuple(_dedupe(edges)), outputs=outputs)
+
+
+def _dedupe(edges: Iterable[Edge]) -> list[Edge]:
+    return list(dict.fromkeys(edges))

@@ -1,0 +1,342 @@
+"""DOT text for a layer graph, and SVG through Graphviz's ``dot``: pure functions of plain data.
+
+Every name is escaped: DOT ids are generated (``n0``, ``n1`` …), labels are HTML-like labels built from
+``html.escape``d text, so a layer called ``<img src=x onerror=alert(1)>`` is drawn as those characters.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ._layergraph import LayerGraph, Node, Shape
+
+__all__ = [
+    "DotNotFound",
+    "GraphOptions",
+    "LabelRow",
+    "NodeColours",
+    "NodeStyle",
+    "dot_to_svg",
+    "format_shape",
+    "label_rows",
+    "node_ids",
+    "node_style",
+    "output_names_by_key",
+    "shared_fills",
+    "skip_edges",
+    "to_dot",
+]
+
+PALETTE = {
+    "input": "#dbeafe",
+    "output": "#dcfce7",
+    "layer": "#f8fafc",
+    "merge": "#ffedd5",
+    "op": "#f1f5f9",
+    "model": "#ede9fe",
+    "subclassed": "#fee2e2",
+}
+SHARED_COLOURS = ("#fde68a", "#a5f3fc", "#fbcfe8", "#bbf7d0", "#c7d2fe", "#fed7aa")
+MERGE_SYMBOL = {
+    "Add": "+", "Subtract": "−", "Multiply": "×", "Average": "mean", "Maximum": "max", "Minimum": "min",
+    "Concatenate": "‖", "Dot": "·",
+}
+
+
+@dataclass(frozen=True)
+class GraphOptions:
+    """What the picture shows. ``depth``: nesting levels expanded (0 = each nested model call is one box)."""
+
+    show_shapes: bool = True
+    show_dtypes: bool = False
+    show_params: bool = False
+    show_activations: bool = True
+    show_trainable: bool = False
+    direction: str = "TB"
+    depth: int | None = 0
+
+    def __post_init__(self) -> None:
+        if self.direction not in ("TB", "LR"):
+            raise ValueError(f"direction must be 'TB' (top-down) or 'LR' (left-right), not {self.direction!r}")
+        if self.depth is not None and (not isinstance(self.depth, int) or self.depth < 0):
+            raise ValueError(f"depth must be a whole number >= 0, or None to expand every level; got {self.depth!r}")
+
+
+@dataclass(frozen=True)
+class NodeColours:
+    """Optional per-node fill colours (e.g. gradient norms), keyed by layer key."""
+
+    fills: Mapping[str, str] = field(default_factory=dict)
+    legend: str = ""
+
+
+class DotNotFound(RuntimeError):
+    """Graphviz's ``dot`` program is not installed."""
+
+
+def format_shape(shape: Shape | None) -> str:
+    if shape is None:
+        return "?"
+    inner = ", ".join("None" if d is None else str(d) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def node_ids(graph: LayerGraph) -> dict[str, str]:
+    """Stable DOT/SVG ids for the graph's keys (``n0``, ``n1``, … in node order)."""
+    return {n.key: f"n{i}" for i, n in enumerate(graph.nodes)}
+
+
+def skip_edges(graph: LayerGraph) -> set[tuple[str, str]]:
+    """Edges that jump ahead: ``u -> v`` where ``u`` also reaches another input of ``v`` (a residual path)."""
+    index = {k: i for i, k in enumerate(graph.keys)}
+    preds: dict[str, list[str]] = {}
+    for e in graph.edges:
+        preds.setdefault(e.dst, []).append(e.src)
+    ancestors: dict[str, int] = {}  # bitset over node indices
+    for n in graph.nodes:
+        bits = 0
+        for p in preds.get(n.key, ()):
+            bits |= ancestors.get(p, 0) | (1 << index[p])
+        ancestors[n.key] = bits
+    skips: set[tuple[str, str]] = set()
+    for v, ps in preds.items():
+        if len(set(ps)) < 2:
+            continue
+        for u in set(ps):
+            if any(w != u and (ancestors.get(w, 0) >> index[u]) & 1 for w in ps):
+                skips.add((u, v))
+    return skips
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _title(node: Node, output_name: str | None) -> str:
+    kind = node.kind
+    cls = node.class_name
+    if kind == "input":
+        return "Input"
+    if kind == "op":
+        return f"ops.{node.name.split('#')[0]}" if cls.lower() == node.name.split("#")[0] else f"ops · {cls}"
+    if kind == "model":
+        return f"{cls} (model)"
+    if kind == "subclassed":
+        return f"{cls} (subclassed: no inner graph)"
+    if node.is_merge:
+        return f"{MERGE_SYMBOL.get(cls, '')} {cls}".strip()
+    return cls
+
+
+@dataclass(frozen=True)
+class LabelRow:
+    """One line of a node's label: plain text and how to show it (renderers escape the text)."""
+
+    text: str
+    style: str = "detail"  # "name" | "detail" | "shape" | "small" | "output"
+
+
+def label_rows(node: Node, options: GraphOptions, output_name: str | None) -> list[LabelRow]:
+    """What a node's box says, shared by the DOT renderer and the built-in layout."""
+    rows = [LabelRow(node.key.rsplit("/", 1)[-1] if node.path else node.key, "name")]
+    detail = _title(node, output_name)
+    if options.show_activations and node.layer.activation:
+        detail += f" · {node.layer.activation}"
+    rows.append(LabelRow(detail, "detail"))
+    if node.shared:
+        rows.append(LabelRow(f"call {node.call_index + 1} of {node.n_calls} · shared weights", "small"))
+    if options.show_shapes and node.output_shapes:
+        rows.append(LabelRow(" ".join(format_shape(s) for s in node.output_shapes), "shape"))
+    if options.show_dtypes and node.output_dtypes:
+        rows.append(LabelRow(", ".join(dict.fromkeys(node.output_dtypes)), "small"))
+    if options.show_params and node.kind != "input":
+        extra = " (shared)" if node.reused and node.layer.params else ""
+        rows.append(LabelRow(f"{node.layer.params:,} params{extra}", "small"))
+    if options.show_trainable and node.kind not in ("input", "op"):
+        rows.append(LabelRow("trainable" if node.layer.trainable else "frozen", "small"))
+    if output_name is not None:
+        rows.append(LabelRow(f"output “{output_name}”", "output"))
+    return rows
+
+
+_DOT_ROW = {
+    "name": "<B>{}</B>",
+    "detail": '<FONT POINT-SIZE="10">{}</FONT>',
+    "shape": '<FONT POINT-SIZE="10" FACE="monospace">{}</FONT>',
+    "small": '<FONT POINT-SIZE="9">{}</FONT>',
+    "output": '<FONT POINT-SIZE="9" COLOR="#166534">{}</FONT>',
+}
+
+
+def _label(node: Node, options: GraphOptions, output_name: str | None) -> str:
+    rows = label_rows(node, options, output_name)
+    return _HtmlLabel("<" + "<BR/>".join(_DOT_ROW[r.style].format(_esc(r.text)) for r in rows) + ">")
+
+
+@dataclass(frozen=True)
+class NodeStyle:
+    """How a node's box looks, shared by the DOT renderer and the built-in layout."""
+
+    fill: str
+    border: str = "#475569"
+    shape: str = "box"  # "box" | "box3d" (nested model) | "note" (subclassed model)
+    dashed: bool = False  # a keras.ops call, not a layer
+    double: bool = False  # a model output
+    thick: bool = False  # a merge
+
+
+def shared_fills(graph: LayerGraph) -> dict[int, str]:
+    """One colour per shared layer (by layer uid), so all calls of one set of weights look alike."""
+    uids = list(dict.fromkeys(n.layer.uid for n in graph.nodes if n.shared))
+    return {uid: SHARED_COLOURS[i % len(SHARED_COLOURS)] for i, uid in enumerate(uids)}
+
+
+def output_names_by_key(graph: LayerGraph) -> dict[str, str]:
+    names = graph.output_names or tuple(k for k, _ in graph.outputs)
+    found: dict[str, str] = {}
+    for (key, _), name in zip(graph.outputs, names, strict=False):
+        found.setdefault(key, name)
+    return found
+
+
+def node_style(node: Node, *, is_output: bool, fill: str | None = None,
+               shared_fill: Mapping[int, str] | None = None) -> NodeStyle:
+    kind = node.kind
+    if kind == "input":
+        base, border, shape = PALETTE["input"], "#1d4ed8", "box"
+    elif kind == "model":
+        base, border, shape = PALETTE["model"], "#6d28d9", "box3d"
+    elif kind == "subclassed":
+        base, border, shape = PALETTE["subclassed"], "#b91c1c", "note"
+    elif kind == "op":
+        base, border, shape = PALETTE["op"], "#475569", "box"
+    elif node.is_merge:
+        base, border, shape = PALETTE["merge"], "#c2410c", "box"
+    else:
+        base, border, shape = PALETTE["layer"], "#475569", "box"
+    if node.shared and shared_fill:
+        base = shared_fill.get(node.layer.uid, base)
+    if is_output:
+        border = "#15803d"
+    return NodeStyle(fill=fill or base, border=border, shape=shape, dashed=kind == "op", double=is_output,
+                     thick=node.is_merge)
+
+
+def _node_attrs(node: Node, options: GraphOptions, output_name: str | None, fill: str | None,
+                shared_fill: dict[int, str]) -> dict[str, str]:
+    st = node_style(node, is_output=output_name is not None, fill=fill, shared_fill=shared_fill)
+    style = ["filled"] + (["rounded"] if st.shape == "box" else []) + (["dashed"] if st.dashed else [])
+    attrs = {
+        "label": _label(node, options, output_name),
+        "shape": st.shape,
+        "style": ",".join(style),
+        "fillcolor": st.fill,
+        "color": st.border,
+        "tooltip": node.key,
+    }
+    if st.double:
+        attrs["peripheries"] = "2"
+    if st.thick:
+        attrs["penwidth"] = "2"
+    return attrs
+
+
+class _HtmlLabel(str):
+    """A DOT HTML-like label, built only from escaped text; every other attribute value is quoted."""
+
+
+def _attr_list(attrs: Mapping[str, str]) -> str:
+    parts = []
+    for k, v in attrs.items():
+        if isinstance(v, _HtmlLabel):
+            parts.append(f"{k}={v}")
+        else:
+            parts.append(f'{k}="{_dot_string(v)}"')
+    return ", ".join(parts)
+
+
+def _dot_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def to_dot(graph: LayerGraph, options: GraphOptions | None = None, colours: NodeColours | None = None) -> str:
+    """DOT source for an already flattened graph (see :func:`fapi_lab._layergraph.flatten`)."""
+    options = options or GraphOptions()
+    colours = colours or NodeColours()
+    ids = node_ids(graph)
+    outputs = output_names_by_key(graph)
+    shared_fill = shared_fills(graph)
+
+    lines = [
+        f'digraph "{_dot_string(graph.name)}" {{',
+        f'  graph [rankdir={options.direction}, nodesep=0.25, ranksep=0.35, fontname="Helvetica", '
+        f'fontsize=11, bgcolor="transparent", tooltip="{_dot_string(graph.name)}"];',
+        '  node [fontname="Helvetica", fontsize=11, margin="0.12,0.05", height=0.3, penwidth=1.2];',
+        '  edge [color="#64748b", arrowsize=0.7, penwidth=1.1];',
+    ]
+    # clusters for expanded nested calls: a tree keyed by path
+    children: dict[tuple[str, ...], list[Node]] = {}
+    for n in graph.nodes:
+        children.setdefault(n.path, []).append(n)
+    cluster_paths = sorted({n.path[:i] for n in graph.nodes for i in range(1, len(n.path) + 1)}, key=len)
+    sub_clusters: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for p in cluster_paths:
+        sub_clusters.setdefault(p[:-1], []).append(p)
+
+    def emit(path: tuple[str, ...], indent: str) -> None:
+        for n in children.get(path, []):
+            attrs = _node_attrs(n, options, outputs.get(n.key), colours.fills.get(n.key), shared_fill)
+            attrs["id"] = ids[n.key]
+            lines.append(f"{indent}{ids[n.key]} [{_attr_list(attrs)}];")
+        for i, sub in enumerate(sub_clusters.get(path, [])):
+            cid = f"cluster_{len(path)}_{i}_{ids.get(sub[-1], abs(hash(sub[-1])) % 10**8)}"
+            lines.append(f"{indent}subgraph {cid} {{")
+            lines.append(f'{indent}  label=<<B>{_esc(sub[-1])}</B>  <FONT POINT-SIZE="9">nested model</FONT>>; '
+                         f'style="rounded,dashed"; color="#7c3aed"; fontsize=10;')
+            emit(sub, indent + "  ")
+            lines.append(f"{indent}}}")
+
+    emit((), "  ")
+    skips = skip_edges(graph)
+    for e in graph.edges:
+        if e.src not in ids or e.dst not in ids:
+            continue
+        attrs: dict[str, str] = {}
+        if (e.src, e.dst) in skips:
+            attrs.update(color="#ea580c", penwidth="2", style="bold", tooltip="skip (residual) connection")
+        lines.append(f"  {ids[e.src]} -> {ids[e.dst]}" + (f" [{_attr_list(attrs)}]" if attrs else "") + ";")
+    # make weight sharing visible: a dashed line between consecutive calls of one layer
+    by_layer: dict[int, list[Node]] = {}
+    for n in graph.nodes:
+        if n.shared:
+            by_layer.setdefault(n.layer.uid, []).append(n)
+    for calls in by_layer.values():
+        for a, b in itertools.pairwise(calls):
+            lines.append(f'  {ids[a.key]} -> {ids[b.key]} [style=dashed, dir=none, constraint=false, '
+                         f'color="#b45309", tooltip="same weights", label=" same weights", fontsize=8, '
+                         f'fontcolor="#b45309"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+_SIZE_RE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def dot_to_svg(dot_source: str, *, timeout: float = 60.0) -> str:
+    """Run Graphviz's ``dot -Tsvg``; raises :class:`DotNotFound` if the program is missing."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise DotNotFound("Graphviz's dot program is not installed")
+    proc = subprocess.run([exe, "-Tsvg"], input=dot_source.encode(), capture_output=True, timeout=timeout,
+                          check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dot failed: {proc.stderr.decode(errors='replace').strip()}")
+    svg = proc.stdout.decode()
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
