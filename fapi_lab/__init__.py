@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._quiet import quiet, set_quiet_env
+from ._quiet import quiet as quiet
+from ._quiet import set_quiet_env
 
 set_quiet_env()
 
@@ -28,9 +29,12 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 __all__ = sorted(["__version__", "quiet", *_LAZY])
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import datasets, patterns
-    from ._doctor import doctor
-    from ._graph_view import GraphView, graph, live
+    from . import datasets as datasets
+    from . import patterns as patterns
+    from ._doctor import doctor as doctor
+    from ._graph_view import GraphView as GraphView
+    from ._graph_view import graph as graph
+    from ._graph_view import live as live
 
 
 def __getattr__(name: str) -> Any:

@@ -107,7 +107,8 @@ def _version(dist: str) -> str | None:
 
 def _major_minor(version: str) -> tuple[int, int]:
     nums = [int(n) for n in re.findall(r"\d+", version)[:2]]
-    return (nums + [0, 0])[0], (nums + [0, 0])[1]
+    padded = [*nums, 0, 0]
+    return padded[0], padded[1]
 
 
 def _check_python() -> Check:
