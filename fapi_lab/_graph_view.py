@@ -120,7 +120,7 @@ class GraphView(widgets.VBox):
                                 ("show_activations", "activations"), ("show_trainable", "trainable")]
         }
         self._dir = widgets.ToggleButtons(options=[("top-down", "TB"), ("left-right", "LR")],
-                                          style={"button_width": "80px"})
+                                          style={"button_width": "92px"})
         self._depth = widgets.Dropdown(description="nesting", layout=widgets.Layout(width="200px"))
         toolbar = widgets.HBox([*self._toggles.values(), self._dir, self._depth],
                                layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
