@@ -76,7 +76,8 @@ def jupyter_lab(root: Path) -> Iterator[str]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start:\n" + (root / "jupyter.log").read_text()[-3000:])
+                    log_text = (root / "jupyter.log").read_text()[-3000:]
+                    raise RuntimeError("JupyterLab did not start:\n" + log_text) from None
                 time.sleep(0.5)
         yield f"{base}/lab/tree/{{path}}?token={token}"
     finally:
