@@ -59,7 +59,7 @@ def test_standin_is_scikit_learns_digits() -> None:
     images, labels = datasets._digits()
     np.testing.assert_array_equal(images, digits.images.astype(np.uint8))
     np.testing.assert_array_equal(labels, digits.target)
-    (x_train, y_train), (x_test, y_test) = datasets.mnist("standin", verbose=False)
+    (_x_train, y_train), (_x_test, y_test) = datasets.mnist("standin", verbose=False)
     assert sorted(np.concatenate([y_train, y_test]).tolist()) == sorted(digits.target.tolist())
 
 
@@ -95,7 +95,7 @@ def test_cached_real_mnist_is_used(isolated_cache: Path, monkeypatch) -> None:
             for k, s in [("x_train", (6, 28, 28)), ("y_train", (6,)), ("x_test", (4, 28, 28)), ("y_test", (4,))]}
     np.savez(path, **fake)
     assert datasets.is_cached("mnist") and datasets.cache_path("mnist") == path
-    (x_train, y_train), (x_test, _) = datasets.mnist(verbose=False)
+    (x_train, _y_train), (_x_test, _) = datasets.mnist(verbose=False)
     np.testing.assert_array_equal(x_train, fake["x_train"])
     assert datasets.last_source("mnist").startswith("mnist: real MNIST from") and str(path) in datasets.last_source(
         "mnist")
@@ -112,7 +112,7 @@ def test_cached_real_cifar10_is_used(isolated_cache: Path, monkeypatch) -> None:
     for name in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]:
         batch = {b"data": rng.integers(0, 255, size=(3, 3072), dtype=np.uint8), b"labels": [1, 2, 3]}
         (folder / name).write_bytes(pickle.dumps(batch))
-    (x_train, y_train), (x_test, y_test) = datasets.cifar10(verbose=False)
+    (x_train, y_train), (x_test, _y_test) = datasets.cifar10(verbose=False)
     assert x_train.shape == (15, 32, 32, 3) and y_train.shape == (15, 1) and x_test.shape == (3, 32, 32, 3)
     assert "real CIFAR-10" in datasets.last_source("cifar10")
 

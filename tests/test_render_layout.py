@@ -1,0 +1,104 @@
+"""The built-in layout (no Graphviz): readable, same node ids as the DOT picture, never overlapping."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import keras
+import pytest
+from keras import layers
+
+from fapi_lab import _keras_adapter as adapter
+from fapi_lab import patterns
+from fapi_lab._layergraph import Edge, LayerGraph, LayerInfo, Node, flatten
+from fapi_lab._render_dot import GraphOptions, node_ids
+from fapi_lab._render_layout import layout_svg
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def boxes(svg: str) -> dict[str, tuple[float, float, float, float]]:
+    """node id -> (x0, y0, x1, y1) of its main rectangle."""
+    root = ET.fromstring(svg)
+    found = {}
+    for g in root.iter(f"{NS}g"):
+        if g.get("class") == "node":
+            rects = list(g.iter(f"{NS}rect"))
+            main = rects[1] if len(rects) > 1 and rects[0].get("stroke-width") == "1" else rects[0]
+            x, y, w, h = (float(main.get(a)) for a in ("x", "y", "width", "height"))
+            found[g.get("id")] = (x, y, x + w, y + h)
+    return found
+
+
+def overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+MODELS = {
+    "toy_resnet": lambda: patterns.toy_resnet(),
+    "ticket_model": lambda: patterns.ticket_model(),
+    "siamese_lstm": lambda: patterns.siamese_lstm(),
+    "nested_autoencoder": lambda: patterns.nested_autoencoder()[-1],
+    "inception_module": lambda: patterns.inception_module(),
+}
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("direction", ["TB", "LR"])
+def test_layout_is_valid_and_readable(name: str, direction: str) -> None:
+    graph = flatten(adapter.read(MODELS[name]()), None)
+    svg = layout_svg(graph, GraphOptions(direction=direction))
+    found = boxes(svg)
+    ids = node_ids(graph)
+    assert set(found) == set(ids.values())
+    titles = {g.get("id"): g.find(f"{NS}title").text for g in ET.fromstring(svg).iter(f"{NS}g")
+              if g.get("class") == "node"}
+    assert titles == {v: k for k, v in ids.items()}
+    rects = list(found.values())
+    for i, a in enumerate(rects):
+        for b in rects[i + 1:]:
+            assert not overlap(a, b)
+    for e in graph.edges:  # every arrow goes downwards (TB) or rightwards (LR)
+        a, b = found[ids[e.src]], found[ids[e.dst]]
+        if direction == "TB":
+            assert a[3] <= b[1]
+        else:
+            assert a[2] <= b[0]
+
+
+def test_residual_skips_and_shared_weights_are_drawn() -> None:
+    svg = layout_svg(adapter.read(patterns.toy_resnet()))
+    assert svg.count("skip (residual) connection") == 2 and "#ea580c" in svg
+    shared = layout_svg(adapter.read(patterns.siamese_lstm()))
+    assert "same weights" in shared
+
+
+def test_frames_for_expanded_nested_models() -> None:
+    svg = layout_svg(flatten(adapter.read(patterns.nested_autoencoder()[-1]), None))
+    assert re.findall(r'<g class="cluster"><title>(\w+)</title>', svg) == ["encoder", "decoder"]
+
+
+def test_names_are_escaped() -> None:
+    x = keras.Input((3,), name="x")
+    layer = layers.Dense(2, name="d")
+    layer.name = "<img src=x onerror=alert(1)>"
+    svg = layout_svg(adapter.read(keras.Model(x, layer(x), name="evil")))
+    assert "<img" not in svg and "&lt;img src=x onerror=alert(1)&gt;" in svg
+    ET.fromstring(svg)
+
+
+def test_a_thousand_nodes_render() -> None:
+    nodes = [Node(key="in", layer=LayerInfo(uid=0, name="in", class_name="InputLayer"), kind="input",
+                  output_shapes=((None, 4),))]
+    edges = []
+    for i in range(999):
+        key = f"dense_{i}"
+        nodes.append(Node(key=key, layer=LayerInfo(uid=i + 2, name=key, class_name="Dense", params=20),
+                          kind="layer", output_shapes=((None, 4),)))
+        edges.append(Edge(nodes[-2].key, key))
+        if i % 3 == 2:
+            edges.append(Edge(nodes[-4].key, key))  # a skip every third layer
+    graph = LayerGraph("big", tuple(nodes), tuple(edges), ("in",), ((nodes[-1].key, 0),))
+    svg = layout_svg(graph)
+    assert len(boxes(svg)) == 1000
