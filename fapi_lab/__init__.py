@@ -19,6 +19,10 @@ __version__ = "0.1.0"
 # public name -> (module, attribute); attribute None means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
     "GraphView": ("fapi_lab._graph_view", "GraphView"),
+    "ShapeTrace": ("fapi_lab._shapes", "ShapeTrace"),
+    "explain": ("fapi_lab._explain", "explain"),
+    "link_selection": ("fapi_lab._shapes", "link_selection"),
+    "shapes": ("fapi_lab._shapes", "shapes"),
     "datasets": ("fapi_lab.datasets", None),
     "doctor": ("fapi_lab._doctor", "doctor"),
     "graph": ("fapi_lab._graph_view", "graph"),
@@ -32,9 +36,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from . import datasets as datasets
     from . import patterns as patterns
     from ._doctor import doctor as doctor
+    from ._explain import explain as explain
     from ._graph_view import GraphView as GraphView
     from ._graph_view import graph as graph
     from ._graph_view import live as live
+    from ._shapes import ShapeTrace as ShapeTrace
+    from ._shapes import link_selection as link_selection
+    from ._shapes import shapes as shapes
 
 
 def __getattr__(name: str) -> Any:

@@ -310,8 +310,11 @@ def graph(model_or_tensor: Any, *, renderer: str = "auto", **options: Any) -> Gr
 
 
 @contextmanager
-def live(**options: Any) -> Iterator[GraphView]:
-    """Draw the graph as layers are called inside the ``with`` block.
+def live(*, shapes: bool = True, **options: Any) -> Iterator[GraphView]:
+    """Draw the graph as layers are called inside the ``with`` block; the shape table grows with it.
+
+    An error raised in the block (a shape that does not fit, say) is explained in the widget by
+    ``lab.explain`` and then raised as usual.
 
     >>> with lab.live() as view:            # doctest: +SKIP
     ...     x = keras.Input((784,), name="pixels")
@@ -319,11 +322,24 @@ def live(**options: Any) -> Iterator[GraphView]:
     """
     from IPython.display import display
 
+    from ._explain import explain
+    from ._shapes import trace_graph
+
     view = GraphView(None, **options)
+    table = widgets.HTML()
+    if shapes:
+        view.children = (*view.children, table)
     display(view)
 
     def on_call(tensors: list[Any]) -> None:
-        view.set_graph(adapter.read_tensors(tensors))
+        graph_ = adapter.read_tensors(tensors)
+        view.set_graph(graph_)
+        if shapes:
+            table.value = trace_graph(graph_)._repr_html_()
 
-    with adapter.record_calls(on_call):
-        yield view
+    try:
+        with adapter.record_calls(on_call):
+            yield view
+    except Exception as exc:
+        view._notice.value += explain(exc)._repr_html_()
+        raise

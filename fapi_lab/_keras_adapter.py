@@ -36,7 +36,7 @@ _CONFIG_KEYS = (
     "units", "filters", "kernel_size", "strides", "padding", "pool_size", "size", "dilation_rate",
     "output_padding", "target_shape", "axis", "axes", "normalize", "input_dim", "output_dim", "rate",
     "return_sequences", "return_state", "data_format", "keepdims", "depth_multiplier", "groups",
-    "cropping", "dims", "n", "epsilon", "momentum", "center", "scale",
+    "cropping", "dims", "n", "epsilon", "momentum", "center", "scale", "use_bias", "reset_after",
 )
 
 

@@ -6,7 +6,8 @@ import sys
 import fapi_lab
 
 # Grows as capabilities land; a name leaves only with a deprecation.
-EXPECTED = {"__version__", "datasets", "doctor", "patterns", "quiet"}
+EXPECTED = {"GraphView", "ShapeTrace", "__version__", "datasets", "doctor", "explain", "graph", "link_selection",
+            "live", "patterns", "quiet", "shapes"}
 
 
 def test_public_names_are_pinned() -> None:
