@@ -133,7 +133,7 @@ def test_live_trace_grows_and_errors_are_explained() -> None:
 
 
 def test_bad_input() -> None:
-    with pytest.raises(ValueError, match="lab.shapes"):
+    with pytest.raises(ValueError, match=r"lab\.shapes"):
         lab.shapes(42)
     with pytest.raises(ValueError, match="subclassed"):
         lab.shapes(patterns.subclassed_mlp())
