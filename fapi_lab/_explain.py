@@ -25,6 +25,9 @@ class Explanation:
     shapes: list[str] = field(default_factory=list)
     recognised: bool = True
 
+    def __repr__(self) -> str:
+        return f"Explanation({self.title!r})"
+
     def __str__(self) -> str:
         lines = [self.title]
         if self.layer:

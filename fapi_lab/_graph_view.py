@@ -329,7 +329,7 @@ def live(*, shapes: bool = True, **options: Any) -> Iterator[GraphView]:
     table = widgets.HTML()
     if shapes:
         view.children = (*view.children, table)
-    display(view)
+    handle = display(view, display_id=True)
 
     def on_call(tensors: list[Any]) -> None:
         graph_ = adapter.read_tensors(tensors)
@@ -343,3 +343,6 @@ def live(*, shapes: bool = True, **options: Any) -> Iterator[GraphView]:
     except Exception as exc:
         view._notice.value += explain(exc)._repr_html_()
         raise
+    finally:
+        if handle is not None:  # the saved notebook keeps the final picture, not the empty first one
+            handle.update(view)

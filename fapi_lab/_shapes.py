@@ -385,6 +385,9 @@ class ShapeTrace:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def __repr__(self) -> str:
+        return f"ShapeTrace({self.graph.name!r}: {len(self.rows)} layer calls, {self.total_params:,} params)"
+
     def __str__(self) -> str:
         head = ("call", "layer", "output shape", "params", "why")
         lines = [(r.call, r.layer_class, ", ".join(format_shape(s) for s in r.output_shapes), f"{r.params:,}",
