@@ -177,6 +177,34 @@ class GraphView(widgets.VBox):
         self._cache.clear()
         self._redraw()
 
+    def colour_by(self, values: dict[str, float], *, label: str = "value", log: bool = True) -> None:
+        """Fill nodes by a number per layer key (e.g. gradient norms): pale for small, dark red for large.
+
+        ``log=True`` spreads values over orders of magnitude (vanishing gradients span many)."""
+        import math
+
+        finite = {k: float(v) for k, v in values.items() if v is not None and math.isfinite(float(v))}
+        if log:
+            finite = {k: math.log10(v) for k, v in finite.items() if v > 0}
+        if not finite:
+            self.set_colours(None)
+            return
+        low, high = min(finite.values()), max(finite.values())
+        span = (high - low) or 1.0
+        ramp = [(255, 247, 236), (253, 212, 158), (252, 141, 89), (215, 48, 31), (127, 0, 0)]
+        fills = {}
+        for key, v in finite.items():
+            t = (v - low) / span * (len(ramp) - 1)
+            i = min(int(t), len(ramp) - 2)
+            f = t - i
+            r, g, b = (round(a + (c - a) * f) for a, c in zip(ramp[i], ramp[i + 1], strict=True))
+            fills[key] = f"#{r:02x}{g:02x}{b:02x}"
+        raw = {k: float(values[k]) for k in finite}
+        lo_key, hi_key = min(raw, key=raw.get), max(raw, key=raw.get)
+        legend = (f"colour: {label}{' (log scale)' if log else ''}, from {raw[lo_key]:.2g} ({lo_key}, palest) "
+                  f"to {raw[hi_key]:.2g} ({hi_key}, darkest)")
+        self.set_colours(NodeColours(fills=fills, legend=legend))
+
     def set_graph(self, source: LayerGraph) -> None:
         """Show another graph (used by ``lab.live()`` as layers are called)."""
         self._graph = source
@@ -226,7 +254,7 @@ class GraphView(widgets.VBox):
             self._notice.value = _message_html(f"Could not draw the graph: {exc}", error=True)
             raise
         ids = node_ids(flat)
-        messages = [m for m in (notice, self._graph.message) if m]
+        messages = [m for m in (notice, self._graph.message, self._colours.legend) if m]
         self._notice.value = "".join(_message_html(m) for m in messages)
         with self.hold_trait_notifications():
             self._canvas.ids = {v: k for k, v in ids.items()}
