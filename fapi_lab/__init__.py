@@ -19,6 +19,8 @@ __version__ = "0.1.0"
 # public name -> (module, attribute); attribute None means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
     "GraphView": ("fapi_lab._graph_view", "GraphView"),
+    "LossWeightLab": ("fapi_lab._loss_weights", "LossWeightLab"),
+    "loss_weights": ("fapi_lab._loss_weights", "loss_weights"),
     "ShapeTrace": ("fapi_lab._shapes", "ShapeTrace"),
     "explain": ("fapi_lab._explain", "explain"),
     "link_selection": ("fapi_lab._shapes", "link_selection"),
@@ -40,6 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._graph_view import GraphView as GraphView
     from ._graph_view import graph as graph
     from ._graph_view import live as live
+    from ._loss_weights import LossWeightLab as LossWeightLab
+    from ._loss_weights import loss_weights as loss_weights
     from ._shapes import ShapeTrace as ShapeTrace
     from ._shapes import link_selection as link_selection
     from ._shapes import shapes as shapes

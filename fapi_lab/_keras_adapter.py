@@ -23,7 +23,8 @@ import keras
 from ._layergraph import Edge, LayerGraph, LayerInfo, Node, Shape
 
 __all__ = [
-    "SUBCLASSED_MESSAGE", "GraphReadError", "is_symbolic", "read", "read_model", "read_tensors", "record_calls",
+    "SUBCLASSED_MESSAGE", "GraphReadError", "compiled_losses", "is_symbolic", "read", "read_model", "read_tensors",
+    "record_calls",
 ]
 
 SUBCLASSED_MESSAGE = (
@@ -390,3 +391,10 @@ def record_calls(callback: Callable[[list[Any]], None]) -> Iterator[None]:
             _recorders.remove(listener)
             if not _recorders:
                 node_module.Node.__init__ = node_module.Node.__init__.__wrapped__
+
+
+# -- compile settings (lab.loss_weights) --------------------------------------------------------------------
+def compiled_losses(model: keras.Model) -> tuple[Any, Any]:
+    """(loss, loss_weights) exactly as passed to ``model.compile``, or (None, None) if not compiled."""
+    config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
+    return config.get("loss"), config.get("loss_weights")

@@ -6,7 +6,7 @@ import sys
 import fapi_lab
 
 # Grows as capabilities land; a name leaves only with a deprecation.
-EXPECTED = {"GraphView", "ShapeTrace", "__version__", "datasets", "doctor", "explain", "graph", "link_selection",
+EXPECTED = {"GraphView", "LossWeightLab", "ShapeTrace", "loss_weights", "__version__", "datasets", "doctor", "explain", "graph", "link_selection",
             "live", "patterns", "quiet", "shapes"}
 
 

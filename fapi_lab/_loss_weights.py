@@ -1,0 +1,403 @@
+"""``lab.loss_weights(model, x, y)``: weigh the losses of a multi-output model and see what each head costs.
+
+Mechanism: the model is compiled once with each output's loss wrapped in :class:`WeightedLoss`, which
+multiplies the loss by a ``keras.Variable``. Moving a slider assigns the variable: no recompiling, and the
+next training step uses the new weight. The read-out needs no model call at all: the validation predictions
+are computed once (they do not depend on the loss weights) and each head's unweighted loss is computed
+from them; the weighted contribution is just weight × loss.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from . import _keras_adapter as adapter
+
+__all__ = ["LossWeightLab", "WeightedLoss", "loss_weights"]
+
+_COLOURS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#4b5563"]
+
+
+def _keras() -> Any:
+    import keras
+
+    return keras
+
+
+_CLASS: list[type] = []
+
+
+def _weighted_loss_class() -> type:
+    if _CLASS:
+        return _CLASS[0]
+    keras = _keras()
+
+    @keras.saving.register_keras_serializable(package="fapi_lab", name="WeightedLoss")
+    class _WeightedLoss(keras.losses.Loss):
+        """``weight × base(y_true, y_pred)`` where ``weight`` is a variable the panel can change."""
+
+        def __init__(self, base: Any, weight: Any, name: str | None = None) -> None:
+            super().__init__(name=name or f"weighted_{getattr(base, 'name', 'loss')}")
+            self.base = base
+            self.weight = weight
+
+        def call(self, y_true: Any, y_pred: Any) -> Any:
+            return self.base(y_true, y_pred) * self.weight
+
+        def get_config(self) -> dict[str, Any]:
+            # a saved model keeps the loss and the weight's value at saving time
+            return {"name": self.name, "base": keras.losses.serialize(self.base),
+                    "weight": float(keras.ops.convert_to_numpy(self.weight))}
+
+        @classmethod
+        def from_config(cls, config: dict[str, Any]) -> Any:
+            base = keras.losses.deserialize(config["base"])
+            return cls(base, keras.Variable(config["weight"], trainable=False, dtype="float32"), config["name"])
+
+    _CLASS.append(_WeightedLoss)
+    return _WeightedLoss
+
+
+def WeightedLoss(base: Any, weight: Any, name: str | None = None) -> Any:
+    """A loss that multiplies ``base`` by the variable ``weight`` (imports Keras lazily)."""
+    return _weighted_loss_class()(base, weight, name)
+
+
+def _as_dict(value: Any, names: Sequence[str], what: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - set(names))
+        if unknown:
+            raise ValueError(f"{what} names outputs the model does not have: {unknown}; its outputs are {list(names)}")
+        return dict(value)
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        value = [value] * len(names) if what == "losses" and len(names) == 1 else [value]
+    if len(value) != len(names):
+        raise ValueError(f"{what} has {len(value)} entries but the model has {len(names)} outputs {list(names)}; "
+                         f"give one per output, as a list in output order or a dict keyed by output name")
+    return dict(zip(names, value, strict=True))
+
+
+def _check_weight(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise ValueError(f"the weight of {name!r} must be a number >= 0, not {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"the weight of {name!r} must be a finite number >= 0, not {value}")
+    return value
+
+
+def _select(data: Any, index: np.ndarray) -> Any:
+    if isinstance(data, Mapping):
+        return {k: np.asarray(v)[index] for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [np.asarray(v)[index] for v in data]
+    return np.asarray(data)[index]
+
+
+def _length(data: Any) -> int:
+    if isinstance(data, Mapping):
+        return len(next(iter(data.values())))
+    if isinstance(data, list | tuple):
+        return len(data[0])
+    return len(data)
+
+
+def _by_output(y: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
+    if isinstance(y, Mapping):
+        missing = [n for n in names if n not in y]
+        if missing:
+            raise ValueError(f"y has no targets for outputs {missing}; its keys are {sorted(y)}")
+        return {n: np.asarray(y[n]) for n in names}
+    if isinstance(y, list | tuple) and len(y) == len(names):
+        return {n: np.asarray(v) for n, v in zip(names, y, strict=True)}
+    raise ValueError(f"y must give one target array per output {list(names)}: a list in output order or a dict")
+
+
+@dataclass
+class Run:
+    """One training run from the panel: the weights used and each head's unweighted loss per epoch."""
+
+    weights: dict[str, float]
+    losses: dict[str, list[float]] = field(default_factory=dict)
+
+
+class LossWeightLab(widgets.VBox):
+    """Sliders for each output's loss weight, a live read-out of who dominates, and training runs to compare."""
+
+    def __init__(self, model: Any, x: Any, y: Any, *, losses: Any = None, weights: Any = None,
+                 validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.2,
+                 max_validation: int = 256, batch_size: int = 32) -> None:
+        keras = _keras()
+        names = list(getattr(model, "output_names", None) or [])
+        if len(names) < 2:
+            raise ValueError(f"{model.name!r} has {len(names)} output: there is nothing to weigh. The loss-weight "
+                             f"lab is for models with two or more outputs (lesson 5).")
+        compiled_loss, compiled_weights = adapter.compiled_losses(model)
+        self.warnings: list[str] = []
+        if isinstance(compiled_loss, list | tuple) and isinstance(compiled_weights, Mapping):
+            self.warnings.append(
+                "This model was compiled with a LIST of losses and a DICT of loss_weights. Keras pairs them by "
+                "position, not by name, so the weights may be applied to the wrong outputs without any error. "
+                "Use lists with lists or dicts with dicts.")
+        loss_spec = losses if losses is not None else compiled_loss
+        if loss_spec is None:
+            raise ValueError(f"{model.name!r} is not compiled and no losses were given: pass losses=[...] (one per "
+                             f"output, in the order {names}) or a dict keyed by output name")
+        self.names = names
+        self.losses = {n: keras.losses.get(v) for n, v in _as_dict(loss_spec, names, "losses").items()}
+        weight_spec = weights if weights is not None else compiled_weights
+        start = _as_dict(weight_spec, names, "weights") or {}
+        self.variables = {n: keras.Variable(_check_weight(n, start.get(n, 1.0)), trainable=False, dtype="float32",
+                                            name=f"loss_weight_{i}") for i, n in enumerate(names)}
+        self.model = model
+        self.batch_size = batch_size
+        optimizer = getattr(model, "optimizer", None) or "rmsprop"
+        model.compile(optimizer=optimizer,
+                      loss={n: WeightedLoss(self.losses[n], self.variables[n], name=f"{n}_loss") for n in names})
+
+        n = _length(x)
+        if validation_data is not None:
+            self.x_train, self.y_train = x, y
+            x_val, y_val = validation_data
+        else:
+            if not 0 < validation_split < 1:
+                raise ValueError(f"validation_split must be between 0 and 1, not {validation_split!r}")
+            cut = n - max(1, int(round(n * validation_split)))
+            self.x_train, self.y_train = _select(x, np.arange(cut)), _select_y(y, np.arange(cut))
+            x_val, y_val = _select(x, np.arange(cut, n)), _select_y(y, np.arange(cut, n))
+        keep = np.arange(min(_length(x_val), max_validation))
+        self.x_val, self.y_val = _select(x_val, keep), _by_output(_select_y(y_val, keep), names)
+        self.runs: list[Run] = []
+        self._refresh_predictions()
+
+        self._sliders: dict[str, widgets.FloatLogSlider] = {}
+        rows = []
+        for name in names:
+            slider = widgets.FloatLogSlider(value=max(self.variables[name].numpy(), 0.01), base=10, min=-2, max=2,
+                                            step=0.01, readout=False, layout=widgets.Layout(width="260px"))
+            box = widgets.BoundedFloatText(value=float(self.variables[name].numpy()), min=0, max=1e6, step=0.01,
+                                           layout=widgets.Layout(width="90px"))
+            widgets.link((slider, "value"), (box, "value"))
+            box.observe(lambda change, n=name: self._on_weight(n, change["new"]), "value")
+            self._sliders[name] = box
+            label = widgets.HTML(f"<b>{html.escape(name)}</b> <small>({html.escape(_loss_name(self.losses[name]))})"
+                                 f"</small>", layout=widgets.Layout(width="240px"))
+            rows.append(widgets.HBox([label, slider, box]))
+        self._readout = widgets.HTML()
+        self._epochs = widgets.BoundedIntText(value=3, min=1, max=500, description="epochs",
+                                              layout=widgets.Layout(width="150px"))
+        self._train = widgets.Button(description="train with these weights", button_style="primary",
+                                     layout=widgets.Layout(width="220px"))
+        self._train.on_click(lambda _: self.train(self._epochs.value))
+        self._message = widgets.HTML("".join(_note(w) for w in self.warnings))
+        self._plot = widgets.HTML()
+        super().__init__([*rows, self._readout, widgets.HBox([self._epochs, self._train]), self._message,
+                          self._plot])
+        self._update_readout()
+
+    # -- the numbers -------------------------------------------------------------------------------------------
+    @property
+    def weights(self) -> dict[str, float]:
+        return {n: float(v.numpy()) for n, v in self.variables.items()}
+
+    def set_weight(self, name: str, value: float) -> None:
+        """Set one output's loss weight (also moves its slider)."""
+        if name not in self.variables:
+            raise KeyError(f"no output {name!r}; outputs are {self.names}")
+        value = _check_weight(name, value)
+        if self._sliders[name].value != value:
+            self._sliders[name].value = value  # its observer assigns the variable
+        else:
+            self._on_weight(name, value)
+
+    def readout(self) -> dict[str, dict[str, float]]:
+        """Per output on the validation batch: unweighted ``loss``, ``weight`` and ``weighted`` (weight × loss)."""
+        w = self.weights
+        return {n: {"loss": self.unweighted[n], "weight": w[n], "weighted": w[n] * self.unweighted[n]}
+                for n in self.names}
+
+    @property
+    def total(self) -> float:
+        return sum(r["weighted"] for r in self.readout().values())
+
+    def _refresh_predictions(self) -> None:
+        keras = _keras()
+        predictions = self.model.predict(self.x_val, verbose=0, batch_size=256)
+        if isinstance(predictions, Mapping):
+            by_name = {n: predictions[n] for n in self.names}
+        else:
+            by_name = dict(zip(self.names, predictions, strict=True))
+        self.unweighted = {n: float(np.mean(keras.ops.convert_to_numpy(self.losses[n](self.y_val[n], by_name[n]))))
+                           for n in self.names}
+
+    # -- training ----------------------------------------------------------------------------------------------
+    def train(self, epochs: int = 3) -> Run:
+        """Train with the current weights, drawing each head's loss per epoch; the run is kept for comparison."""
+        keras = _keras()
+        run = Run(weights=self.weights, losses={n: [] for n in self.names})
+        self.runs.append(run)
+        lab = self
+
+        weights = self.weights
+
+        class Record(keras.callbacks.Callback):
+            # Keras logs each head's *weighted* training loss (the weight is inside the loss); dividing by the
+            # weight gives the unweighted loss without another pass over the data.
+            def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+                logs = logs or {}
+                for n in lab.names:
+                    w = weights[n]
+                    value = logs.get(f"{n}_loss")
+                    run.losses[n].append(float(value) / w if value is not None and w > 0 else float("nan"))
+                lab._draw()
+
+        self._train.disabled = True
+        self._message.value = ""
+        try:
+            self.model.fit(self.x_train, self.y_train, epochs=epochs, batch_size=self.batch_size, verbose=0,
+                           callbacks=[Record()])
+        except Exception as exc:  # shown in the panel, where the student is looking; then raised
+            self._message.value = _note(f"Training failed: {type(exc).__name__}: {exc}", error=True)
+            raise
+        finally:
+            self._train.disabled = False
+        self._refresh_predictions()  # the read-out shows the trained model on the validation batch
+        self._update_readout()
+        return run
+
+    # -- drawing ---------------------------------------------------------------------------------------------
+    def _on_weight(self, name: str, value: float) -> None:
+        try:
+            self.variables[name].assign(_check_weight(name, value))
+        except ValueError as exc:
+            self._message.value = _note(str(exc), error=True)
+            return
+        self._update_readout()
+
+    def _update_readout(self) -> None:
+        self._readout.value = self._readout_html()
+
+    def _readout_html(self) -> str:
+        r = self.readout()
+        total = sum(v["weighted"] for v in r.values()) or 1e-12
+        bar = "".join(
+            f"<div title='{html.escape(n)}: {v['weighted']:.4g}' style='width:{100 * v['weighted'] / total:.2f}%;"
+            f"background:{_COLOURS[i % len(_COLOURS)]};height:18px'></div>" for i, (n, v) in enumerate(r.items()))
+        rows = "".join(
+            f"<tr><td><span style='color:{_COLOURS[i % len(_COLOURS)]}'>■</span> {html.escape(n)}</td>"
+            f"<td style='text-align:right'>{v['loss']:.4g}</td><td style='text-align:right'>× {v['weight']:.4g}</td>"
+            f"<td style='text-align:right'>= {v['weighted']:.4g}</td>"
+            f"<td style='text-align:right'>{100 * v['weighted'] / total:.0f}%</td></tr>"
+            for i, (n, v) in enumerate(r.items()))
+        top = max(r, key=lambda n: r[n]["weighted"])
+        verdict = (f"<b>{html.escape(top)}</b> dominates the total ({100 * r[top]['weighted'] / total:.0f}%)"
+                   if r[top]["weighted"] / total > 0.6 else "no single head dominates")
+        return (f"<div style='display:flex;width:100%;max-width:640px;border:1px solid #cbd5e1'>{bar}</div>"
+                "<table><thead><tr><th>output</th><th>loss (validation)</th><th>weight</th><th>weighted</th>"
+                f"<th>share</th></tr></thead><tbody>{rows}</tbody></table>"
+                f"<div>total loss = Σ weight × loss = <b>{sum(v['weighted'] for v in r.values()):.4g}</b>; "
+                f"{verdict}</div>")
+
+    def _draw(self) -> None:
+        self._plot.value = self._curves_svg()
+
+    def _curves_svg(self) -> str:
+        """Small multiples drawn as SVG (fast enough to redraw every epoch): one loss-per-epoch panel per head,
+        every run in its own colour, and a scatter of the runs' final losses for the first two heads."""
+        w, h, pad = 210, 150, 34
+        panels = []
+        for name in self.names:
+            series = [(k, run.losses[name]) for k, run in enumerate(self.runs) if run.losses.get(name)]
+            panels.append(_panel(f"{name} loss", series, w, h, pad))
+        a, b = self.names[0], self.names[1]
+        points = [(k, run.losses[a][-1], run.losses[b][-1]) for k, run in enumerate(self.runs)
+                  if run.losses.get(a) and run.losses.get(b)]
+        panels.append(_scatter(f"final {a} vs {b} loss", points, w, h, pad))
+        legend = " ".join(
+            f"<span style='color:{_COLOURS[k % len(_COLOURS)]}'>■ run {k + 1}: "
+            f"{html.escape(', '.join(f'{n}={v:g}' for n, v in run.weights.items()))}</span>"
+            for k, run in enumerate(self.runs))
+        return f"<div style='display:flex;flex-wrap:wrap;gap:6px'>{''.join(panels)}</div><div>{legend}</div>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+        bundle["text/html"] = self._readout_html() + self._message.value + self._plot.value
+        bundle["text/plain"] = f"LossWeightLab({self.model.name!r}, weights={self.weights})"
+        return bundle
+
+
+def _scale(values: Sequence[float], lo_px: float, hi_px: float) -> tuple[float, float, Any]:
+    finite = [v for v in values if math.isfinite(v)]
+    lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    return lo, hi, lambda v: hi_px - (v - lo) / (hi - lo) * (hi_px - lo_px)
+
+
+def _frame(title: str, w: int, h: int, pad: int, body: str, ylo: float, yhi: float, xlabel: str) -> str:
+    return (f"<svg width='{w}' height='{h}' viewBox='0 0 {w} {h}' xmlns='http://www.w3.org/2000/svg' "
+            f"font-family='sans-serif' font-size='9'><text x='{w / 2}' y='11' text-anchor='middle' font-size='10'>"
+            f"{html.escape(title)}</text><rect x='{pad}' y='16' width='{w - pad - 6}' height='{h - 16 - 20}' "
+            f"fill='none' stroke='#cbd5e1'/><text x='{pad - 3}' y='22' text-anchor='end'>{yhi:.3g}</text>"
+            f"<text x='{pad - 3}' y='{h - 20}' text-anchor='end'>{ylo:.3g}</text><text x='{(w + pad) / 2}' "
+            f"y='{h - 6}' text-anchor='middle'>{html.escape(xlabel)}</text>{body}</svg>")
+
+
+def _panel(title: str, series: list[tuple[int, list[float]]], w: int, h: int, pad: int) -> str:
+    values = [v for _, s in series for v in s]
+    ylo, yhi, y = _scale(values, 18, h - 22)
+    longest = max((len(s) for _, s in series), default=1)
+    def x(i: int) -> float:
+        return pad + 4 + i * (w - pad - 14) / max(longest - 1, 1)
+    body = ""
+    for k, s in series:
+        pts = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(s) if math.isfinite(v))
+        colour = _COLOURS[k % len(_COLOURS)]
+        body += f"<polyline points='{pts}' fill='none' stroke='{colour}' stroke-width='1.6'/>"
+        body += "".join(f"<circle cx='{x(i):.1f}' cy='{y(v):.1f}' r='2' fill='{colour}'/>"
+                        for i, v in enumerate(s) if math.isfinite(v))
+    return _frame(title, w, h, pad, body, ylo, yhi, "epoch")
+
+
+def _scatter(title: str, points: list[tuple[int, float, float]], w: int, h: int, pad: int) -> str:
+    ylo, yhi, y = _scale([p[2] for p in points], 18, h - 22)
+    xlo, xhi, xr = _scale([p[1] for p in points], 0, 1)
+    def x(v: float) -> float:
+        return pad + 6 + (1 - xr(v)) * (w - pad - 18)
+    body = "".join(f"<circle cx='{x(a):.1f}' cy='{y(b):.1f}' r='4' fill='{_COLOURS[k % len(_COLOURS)]}'>"
+                   f"<title>run {k + 1}</title></circle>" for k, a, b in points
+                   if math.isfinite(a) and math.isfinite(b))
+    return _frame(title, w, h, pad, body, ylo, yhi, f"{xlo:.3g} … {xhi:.3g}")
+
+
+def _select_y(y: Any, index: np.ndarray) -> Any:
+    return _select(y, index)
+
+
+def _loss_name(loss: Any) -> str:
+    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+
+
+def _note(text: str, error: bool = False) -> str:
+    colour = "#b91c1c" if error else "#92400e"
+    return f"<div style='color:{colour};font-size:12px'>{'✖' if error else '⚠'} {html.escape(text)}</div>"
+
+
+def loss_weights(model: Any, x: Any, y: Any, **kwargs: Any) -> LossWeightLab:
+    """Open the loss-weight lab for a model with two or more outputs.
+
+    ``losses`` / ``weights``: lists in output order or dicts keyed by output name; by default what the model was
+    compiled with. ``validation_data=(x_val, y_val)`` or ``validation_split`` (0.2) gives the read-out's batch.
+    The model is recompiled once with each loss wrapped around a weight variable; sliders then change the
+    variables, so nothing is recompiled again.
+    """
+    return LossWeightLab(model, x, y, **kwargs)
