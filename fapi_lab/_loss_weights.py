@@ -171,7 +171,7 @@ class LossWeightLab(widgets.VBox):
         else:
             if not 0 < validation_split < 1:
                 raise ValueError(f"validation_split must be between 0 and 1, not {validation_split!r}")
-            cut = n - max(1, int(round(n * validation_split)))
+            cut = n - max(1, round(n * validation_split))
             self.x_train, self.y_train = _select(x, np.arange(cut)), _select_y(y, np.arange(cut))
             x_val, y_val = _select(x, np.arange(cut, n)), _select_y(y, np.arange(cut, n))
         keep = np.arange(min(_length(x_val), max_validation))

@@ -6,8 +6,10 @@ import sys
 import fapi_lab
 
 # Grows as capabilities land; a name leaves only with a deprecation.
-EXPECTED = {"GraphView", "LossWeightLab", "ShapeTrace", "loss_weights", "__version__", "datasets", "doctor", "explain", "graph", "link_selection",
-            "live", "patterns", "quiet", "shapes"}
+EXPECTED = {
+    "GraphView", "LossWeightLab", "ShapeTrace", "__version__", "datasets", "doctor", "explain", "graph",
+    "link_selection", "live", "loss_weights", "patterns", "quiet", "shapes",
+}
 
 
 def test_public_names_are_pinned() -> None:

@@ -20,7 +20,10 @@ def uncompiled_ticket_model() -> keras.Model:
     return patterns.ticket_model()
 
 
-LOSSES_LIST = [keras.losses.BinaryCrossentropy(from_logits=True), keras.losses.CategoricalCrossentropy(from_logits=True)]
+LOSSES_LIST = [
+    keras.losses.BinaryCrossentropy(from_logits=True),
+    keras.losses.CategoricalCrossentropy(from_logits=True),
+]
 
 
 @pytest.mark.parametrize("form", ["list", "dict"])
