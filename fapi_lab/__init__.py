@@ -18,7 +18,12 @@ __version__ = "0.1.0"
 
 # public name -> (module, attribute); attribute None means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
+    "ActivationViewer": ("fapi_lab._activations", "ActivationViewer"),
     "GraphView": ("fapi_lab._graph_view", "GraphView"),
+    "LiveGraph": ("fapi_lab._gradients", "LiveGraph"),
+    "activations": ("fapi_lab._activations", "activations"),
+    "get_activations": ("fapi_lab._activations", "get_activations"),
+    "gradients": ("fapi_lab._gradients", "gradients"),
     "LossWeightLab": ("fapi_lab._loss_weights", "LossWeightLab"),
     "loss_weights": ("fapi_lab._loss_weights", "loss_weights"),
     "ShapeTrace": ("fapi_lab._shapes", "ShapeTrace"),
@@ -37,8 +42,13 @@ __all__ = sorted(["__version__", "quiet", *_LAZY])
 if TYPE_CHECKING:  # pragma: no cover
     from . import datasets as datasets
     from . import patterns as patterns
+    from ._activations import ActivationViewer as ActivationViewer
+    from ._activations import activations as activations
+    from ._activations import get_activations as get_activations
     from ._doctor import doctor as doctor
     from ._explain import explain as explain
+    from ._gradients import LiveGraph as LiveGraph
+    from ._gradients import gradients as gradients
     from ._graph_view import GraphView as GraphView
     from ._graph_view import graph as graph
     from ._graph_view import live as live

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -23,7 +24,16 @@ import keras
 from ._layergraph import Edge, LayerGraph, LayerInfo, Node, Shape
 
 __all__ = [
-    "SUBCLASSED_MESSAGE", "GraphReadError", "compiled_losses", "is_symbolic", "read", "read_model", "read_tensors",
+    "SUBCLASSED_MESSAGE",
+    "GraphReadError",
+    "activation_values",
+    "compiled_losses",
+    "is_symbolic",
+    "layer_gradient_norms",
+    "model_input_specs",
+    "read",
+    "read_model",
+    "read_tensors",
     "record_calls",
 ]
 
@@ -152,34 +162,40 @@ def _history(t: keras.KerasTensor) -> tuple[Any, int, int]:
 
 
 # -- building the plain graph ------------------------------------------------------------------------------
-def _build(raw_nodes: list[Any], inputs: Sequence[Any], outputs: Sequence[Any], *, name: str, prefix: str,
-           path: tuple[str, ...], seen: set[int]) -> LayerGraph:
-    # Make sure every declared input is present even if nothing uses it.
+def _keyed(raw_nodes: list[Any], inputs: Sequence[Any], prefix: str) -> list[tuple[str, Any, int, int]]:
+    """(key, node, call_index, n_calls) in topological order: the one place layer keys are made."""
     by_id = {id(n): n for n in raw_nodes}
-    for t in inputs:
+    for t in inputs:  # every declared input is present even if nothing uses it
         op, ni, _ = _history(t)
         node = op._inbound_nodes[ni]
         by_id.setdefault(id(node), node)
     ordered = _topological(list(by_id.values()))
-
-    # call index of each node among this graph's calls of the same operation
     calls: dict[int, list[int]] = {}
     for node in ordered:
         calls.setdefault(id(node.operation), []).append(_index_in_op(node))
     for indices in calls.values():
         indices.sort()
+    keyed = []
+    for node in ordered:
+        op = node.operation
+        call_index = calls[id(op)].index(_index_in_op(node))
+        key = prefix + (op.name if call_index == 0 else f"{op.name}#{call_index}")
+        keyed.append((key, node, call_index, len(calls[id(op)])))
+    return keyed
 
+
+def _build(raw_nodes: list[Any], inputs: Sequence[Any], outputs: Sequence[Any], *, name: str, prefix: str,
+           path: tuple[str, ...], seen: set[int]) -> LayerGraph:
     infos: dict[int, LayerInfo] = {}
     keys: dict[tuple[int, int], str] = {}
     plain: list[Node] = []
-    for node in ordered:
+    ordered = []
+    for key, node, call_index, n_calls in _keyed(raw_nodes, inputs, prefix):
         op = node.operation
-        node_index = _index_in_op(node)
-        call_index = calls[id(op)].index(node_index)
-        key = prefix + (op.name if call_index == 0 else f"{op.name}#{call_index}")
-        keys[(id(op), node_index)] = key
+        keys[(id(op), _index_in_op(node))] = key
         info = infos.get(id(op)) or infos.setdefault(id(op), _layer_info(op))
-        plain.append(_plain_node(node, key, info, call_index, len(calls[id(op)]), path, seen))
+        plain.append(_plain_node(node, key, info, call_index, n_calls, path, seen))
+        ordered.append(node)
 
     edges = []
     for node, pnode in zip(ordered, plain, strict=True):
@@ -398,3 +414,121 @@ def compiled_losses(model: keras.Model) -> tuple[Any, Any]:
     """(loss, loss_weights) exactly as passed to ``model.compile``, or (None, None) if not compiled."""
     config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
     return config.get("loss"), config.get("loss_weights")
+
+
+# -- activations and gradients (lab.get_activations, lab.gradients) -----------------------------------------
+_FEATURE_MODELS: weakref.WeakKeyDictionary[Any, tuple[Any, list[tuple[str, Any, list[Any]]]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _feature_model(model: keras.Model) -> tuple[Any, list[tuple[str, Any, list[Any]]]]:
+    """One cached model returning the output of every layer call of ``model`` (its outer level), the documents'
+    own VGG19 feature-extraction pattern; with, for each call, its key, node and output tensors."""
+    cached = _FEATURE_MODELS.get(model)
+    if cached is not None:
+        return cached
+    functional = _functional_of(model)
+    if functional is None:
+        raise GraphReadError(
+            f"{model.name} is a subclassed model: its layers are called inside Python code, so Keras has no graph "
+            f"of their outputs and only the final output is available (lesson 10 explains why).")
+    inputs = _flat_tensors(functional.inputs)
+    keyed = [(key, node, _flat_tensors(node.outputs)) for key, node, _, _ in
+             _keyed(_model_nodes(functional), inputs, "")]
+    outputs = [t for _, _, outs in keyed for t in outs]
+    feature = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=f"{model.name}_features")
+    _FEATURE_MODELS[model] = (feature, keyed)
+    return feature, keyed
+
+
+def model_input_specs(model: keras.Model) -> list[tuple[str, tuple[int | None, ...]]]:
+    functional = _functional_of(model)
+    if functional is None:
+        return []
+    return [(t.name, _shape(t)) for t in _flat_tensors(functional.inputs)]
+
+
+def activation_values(model: keras.Model, x: Any, *, prefix: str = "", training: bool = False) -> dict[str, list[Any]]:
+    """Every layer call's output values for input ``x``, keyed as in ``flatten(read(model), None)``; nested
+    models (and models inside TimeDistributed) are opened: Keras cannot build a sub-model that outputs a layer
+    inside a nested model, so each nested call is re-run on the values that reached it."""
+    import numpy as np
+
+    feature, keyed = _feature_model(model)
+    values = feature(x, training=training)
+    values = values if isinstance(values, list | tuple) else [values]
+    by_tensor: dict[int, Any] = {}
+    result: dict[str, list[Any]] = {}
+    i = 0
+    for key, _node, outs in keyed:
+        vals = [np.asarray(v) for v in values[i:i + len(outs)]]
+        i += len(outs)
+        for t, v in zip(outs, vals, strict=True):
+            by_tensor[id(t)] = v
+        result[prefix + key] = vals
+    for key, node, _outs in keyed:
+        op = node.operation
+        inner = op if isinstance(op, keras.Model) else _wrapped_model(op)
+        if inner is None or _functional_of(inner) is None:
+            continue
+        args = [by_tensor[id(t)] for t in node.arguments.keras_tensors]
+        inner_inputs = {f"{prefix}{key}/{_history(t)[0].name}" for t in _flat_tensors(_functional_of(inner).inputs)}
+        if inner is op:
+            inner_x = args if len(args) > 1 else args[0]
+            inner_values = activation_values(inner, inner_x, prefix=f"{prefix}{key}/", training=training)
+            result.update({k: v for k, v in inner_values.items() if k not in inner_inputs})
+        else:  # TimeDistributed(model): run the inner model on every time step at once
+            seq = args[0]
+            flat = seq.reshape((-1, *seq.shape[2:]))
+            inner_values = activation_values(inner, flat, prefix=f"{prefix}{key}/", training=training)
+            for k, vs in inner_values.items():
+                if k not in inner_inputs:
+                    result[k] = [v.reshape((seq.shape[0], seq.shape[1], *v.shape[1:])) for v in vs]
+    return result
+
+
+def layer_gradient_norms(model: keras.Model, x: Any, y: Any, loss: Any = None) -> dict[str, dict[str, float]]:
+    """For each outer-level layer call: the norm of the loss gradient w.r.t. its output and (first call only)
+    its weights."""
+    import numpy as np
+    import tensorflow as tf
+
+    feature, keyed = _feature_model(model)
+    out_refs = [(_history(t)[0], _history(t)[1], _history(t)[2]) for t in _flat_tensors(_functional_of(model).outputs)]
+    position: dict[tuple[int, int, int], int] = {}
+    i = 0
+    for _key, node, outs in keyed:
+        for j, _t in enumerate(outs):
+            position[(id(node.operation), _index_in_op(node), j)] = i
+            i += 1
+    loss_fn = keras.losses.get(loss) if loss is not None else None
+    with tf.GradientTape() as tape:
+        values = feature(x, training=True)
+        values = list(values) if isinstance(values, list | tuple) else [values]
+        preds = [values[position[(id(op), ni, ti)]] for op, ni, ti in out_refs]
+        if loss_fn is not None:
+            ys = y if isinstance(y, list | tuple) else ([y[n] for n in model.output_names] if isinstance(y, dict)
+                                                         else [y])
+            total = sum(tf.reduce_mean(loss_fn(t, p)) for t, p in zip(ys, preds, strict=True))
+        else:
+            total = model.compute_loss(x=x, y=y, y_pred=preds if len(preds) > 1 else preds[0], training=True)
+    weights = model.trainable_weights
+    grads = tape.gradient(total, [*values, *weights])
+    out_grads, weight_grads = grads[:len(values)], grads[len(values):]
+    by_weight = {id(w): g for w, g in zip(weights, weight_grads, strict=True)}
+    result: dict[str, dict[str, float]] = {}
+    i = 0
+    seen: set[int] = set()
+    for key, node, outs in keyed:
+        g_out = [out_grads[i + j] for j in range(len(outs))]
+        i += len(outs)
+        out_norm = float(np.sqrt(sum(float(tf.reduce_sum(tf.square(g))) for g in g_out if g is not None)))
+        entry = {"output": out_norm}
+        op = node.operation
+        ws = [w for w in getattr(op, "trainable_weights", []) if id(w) not in seen]
+        if ws:
+            seen.update(id(w) for w in ws)
+            entry["weights"] = float(np.sqrt(sum(float(tf.reduce_sum(tf.square(by_weight[id(w)])))
+                                                 for w in ws if by_weight.get(id(w)) is not None)))
+        result[key] = entry
+    return result

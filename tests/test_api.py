@@ -7,8 +7,9 @@ import fapi_lab
 
 # Grows as capabilities land; a name leaves only with a deprecation.
 EXPECTED = {
-    "GraphView", "LossWeightLab", "ShapeTrace", "__version__", "datasets", "doctor", "explain", "graph",
-    "link_selection", "live", "loss_weights", "patterns", "quiet", "shapes",
+    "ActivationViewer", "GraphView", "LiveGraph", "LossWeightLab", "ShapeTrace", "__version__", "activations",
+    "datasets", "doctor", "explain", "get_activations", "gradients", "graph", "link_selection", "live",
+    "loss_weights", "patterns", "quiet", "shapes",
 }
 
 

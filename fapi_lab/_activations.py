@@ -1,0 +1,296 @@
+"""``lab.get_activations`` and ``lab.activations``: what each layer outputs, as numbers and as pictures.
+
+Values come from one cached feature-extraction model per model (the adapter's ``activation_values``), so the
+first view of any layer costs about one forward pass, and only for the samples asked for. The viewer keeps the
+values of the samples it has shown and draws without matplotlib figures: feature maps are turned into one PNG
+mosaic with a colour lookup table, vectors into HTML bars, so switching layer, sample or page is fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import traitlets
+
+from . import _keras_adapter as adapter
+
+__all__ = ["ActivationViewer", "activations", "get_activations", "statistics"]
+
+_PAGE = 16  # channels per mosaic page
+
+
+def _check_x(model: Any, x: Any) -> None:
+    """A clear message when x does not fit the model's inputs (instead of a deep Keras traceback)."""
+    specs = adapter.model_input_specs(model)
+    if not specs:
+        return
+    expected = ", ".join(f"{name} {shape}" for name, shape in specs)
+    if isinstance(x, Mapping):
+        arrays = [(k, np.asarray(v)) for k, v in x.items()]
+        missing = [n for n, _ in specs if n not in x]
+        if missing:
+            raise ValueError(f"x has no data for input(s) {missing}; the model expects {expected}")
+        arrays = [(n, np.asarray(x[n])) for n, _ in specs]
+    elif isinstance(x, list | tuple):
+        arrays = [(n, np.asarray(v)) for (n, _), v in zip(specs, x, strict=False)]
+        if len(x) != len(specs):
+            raise ValueError(f"x has {len(x)} arrays but the model has {len(specs)} input(s): {expected}")
+    else:
+        if len(specs) != 1:
+            raise ValueError(f"the model has {len(specs)} inputs, so x must be a list or a dict: {expected}")
+        arrays = [(specs[0][0], np.asarray(x))]
+    for (name, shape), (_, arr) in zip(specs, arrays, strict=True):
+        want = shape[1:]
+        if arr.ndim != len(shape) or any(w is not None and w != g for w, g in zip(want, arr.shape[1:], strict=False)):
+            raise ValueError(f"input {name!r} expects arrays of shape {shape} (None = any size), got {arr.shape}; "
+                             f"the model expects {expected}")
+
+
+def _select_keys(available: Sequence[str], layers: Any) -> list[str]:
+    if layers is None:
+        return list(available)
+    wanted = [layers] if isinstance(layers, str) else list(layers)
+    for key in wanted:
+        if key not in available:
+            close = difflib.get_close_matches(key, available, n=4, cutoff=0.4)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise KeyError(f"no layer {key!r} in this model{hint} (keys look like 'dense_1', 'lstm#1' for a "
+                           f"shared layer's second call, 'encoder/conv2d_1' inside a nested model)")
+    return wanted
+
+
+def get_activations(model: Any, x: Any, layers: Any = None) -> dict[str, Any]:
+    """Each layer call's output for ``x``: a dict keyed like ``lab.graph`` keys (``dense_1``, ``lstm#1``,
+    ``encoder/conv2d_1``), each value an array, or a list of arrays for a layer with several outputs."""
+    _check_x(model, x)
+    try:
+        values = adapter.activation_values(model, x)
+    except adapter.GraphReadError as exc:
+        raise ValueError(str(exc)) from None
+    keys = _select_keys(list(values), layers)
+    return {k: values[k][0] if len(values[k]) == 1 else values[k] for k in keys}
+
+
+def statistics(values: np.ndarray) -> dict[str, float]:
+    """mean, std, min, max and the fraction of exactly-zero values (dead units after a ReLU)."""
+    v = np.asarray(values, dtype=np.float64)
+    return {"mean": float(v.mean()), "std": float(v.std()), "min": float(v.min()), "max": float(v.max()),
+            "zero_fraction": float(np.mean(v == 0))}
+
+
+# -- drawing -----------------------------------------------------------------------------------------------
+def _lut(name: str = "viridis") -> np.ndarray:
+    from matplotlib import colormaps
+
+    return (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    from matplotlib.image import imsave
+
+    buffer = io.BytesIO()
+    imsave(buffer, rgb, format="png")
+    return buffer.getvalue()
+
+
+def mosaic_png(maps: np.ndarray, lo: float, hi: float, cmap: str = "viridis", scale: int = 0) -> bytes:
+    """(H, W, C) channels side by side in a grid, one shared colour scale [lo, hi]. Maps larger than 64 pixels
+    are shown subsampled (every n-th pixel) so that a page stays quick to draw and to send."""
+    step = int(np.ceil(max(maps.shape[:2]) / 64))
+    if step > 1:
+        maps = maps[::step, ::step]
+    h, w, c = maps.shape
+    cols = int(np.ceil(np.sqrt(c)))
+    rows = int(np.ceil(c / cols))
+    scale = scale or max(1, 96 // max(h, w))
+    grid = np.full((rows * (h + 1) + 1, cols * (w + 1) + 1), np.nan)
+    for i in range(c):
+        r, q = divmod(i, cols)
+        grid[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + q * (w + 1): 1 + q * (w + 1) + w] = maps[..., i]
+    span = (hi - lo) or 1.0
+    idx = np.clip(((grid - lo) / span * 255), 0, 255)
+    rgb = _lut(cmap)[np.nan_to_num(idx, nan=0).astype(np.uint8)]
+    rgb[np.isnan(grid)] = 255
+    rgb = rgb.repeat(scale, axis=0).repeat(scale, axis=1)
+    return _png(rgb)
+
+
+def _colourbar(lo: float, hi: float, cmap: str = "viridis") -> str:
+    stops = ", ".join(f"rgb{tuple(int(c) for c in _lut(cmap)[i])}" for i in range(0, 256, 32))
+    return (f"<div style='display:flex;align-items:center;gap:6px;font-size:11px'><span>{lo:.3g}</span>"
+            f"<div style='width:160px;height:10px;background:linear-gradient(to right, {stops})'></div>"
+            f"<span>{hi:.3g}</span></div>")
+
+
+def _bars_html(vector: np.ndarray, labels: Sequence[str] | None = None, top: int = 5) -> str:
+    v = np.asarray(vector, dtype=float).ravel()
+    m = float(np.max(np.abs(v))) or 1.0
+    order = set(np.argsort(-np.abs(v))[:top].tolist())
+    cells = []
+    n = len(v)
+    width = max(2, min(24, 600 // max(n, 1)))
+    for i, value in enumerate(v):
+        height = abs(value) / m * 60
+        colour = "#2563eb" if value >= 0 else "#dc2626"
+        name = labels[i] if labels is not None and i < len(labels) else str(i)
+        tag = f"<div style='font-size:9px'>{html.escape(name)}</div>" if (i in order or n <= 12) else ""
+        cells.append(f"<div title='{html.escape(name)}: {value:.4g}' style='display:flex;flex-direction:column;"
+                     f"justify-content:flex-end;align-items:center;height:90px;width:{width}px'>"
+                     f"<div style='width:{max(width - 2, 1)}px;height:{height:.1f}px;background:{colour}'></div>"
+                     f"{tag}</div>")
+    return f"<div style='display:flex;align-items:flex-end;overflow-x:auto;max-width:680px'>{''.join(cells)}</div>"
+
+
+def _stats_html(stats: dict[str, float]) -> str:
+    return (f"<div style='font-size:12px'>mean {stats['mean']:.4g} · std {stats['std']:.4g} · min {stats['min']:.4g}"
+            f" · max {stats['max']:.4g} · <b>{100 * stats['zero_fraction']:.1f}%</b> exactly zero"
+            f"{' (dead after ReLU)' if stats['zero_fraction'] > 0 else ''}</div>")
+
+
+def render(values: np.ndarray, page: int = 0, labels: Sequence[str] | None = None,
+           lo: float | None = None, hi: float | None = None) -> tuple[str, bytes | None]:
+    """(html, png or None) for one sample's output, drawn the way its shape calls for."""
+    v = np.asarray(values)
+    lo = float(v.min()) if lo is None else lo
+    hi = float(v.max()) if hi is None else hi
+    if v.ndim == 3:  # H×W×C feature maps: a mosaic page of channels
+        channels = v.shape[-1]
+        start = page * _PAGE
+        chunk = v[..., start:start + _PAGE]
+        note = (f"<div style='font-size:11px'>channels {start}–{start + chunk.shape[-1] - 1} of {channels} "
+                f"(one colour scale for all)</div>")
+        return note + _colourbar(lo, hi), mosaic_png(chunk, lo, hi)
+    if v.ndim == 2:  # time × features (sequences, embeddings): a heat map
+        note = f"<div style='font-size:11px'>{v.shape[0]} steps (rows) × {v.shape[1]} features (columns)</div>"
+        return note + _colourbar(lo, hi, "magma"), mosaic_png(v[:, :, None], lo, hi, "magma", scale=max(
+            1, 240 // max(v.shape)))
+    if v.size <= 1:
+        return f"<div style='font-size:28px'>{float(v.ravel()[0]) if v.size else float('nan'):.4g}</div>", None
+    return _bars_html(v, labels), None
+
+
+class ActivationViewer(widgets.VBox):
+    """Pick a layer and a sample (and a page of channels) to see that layer's output; compare two samples.
+
+    ``selected`` is the layer key; link it to a graph with ``lab.link_selection(viewer, view)``."""
+
+    selected = traitlets.Unicode("")
+
+    def __init__(self, model: Any, x: Any, *, labels: Mapping[str, Sequence[str]] | None = None) -> None:
+        _check_x(model, x)
+        self.model, self.x = model, x
+        self.labels = dict(labels or {})
+        self.n_samples = _n_samples(x)
+        self._cache: dict[int, dict[str, list[np.ndarray]]] = {}
+        first = self.values(0)
+        self.layer_keys = tuple(first)
+        self._layer = widgets.Dropdown(options=self.layer_keys, description="layer",
+                                       layout=widgets.Layout(width="340px"))
+        self._sample = widgets.IntSlider(0, 0, max(self.n_samples - 1, 0), description="sample")
+        self._page = widgets.IntSlider(0, 0, 0, description="channels page")
+        self._compare_with = widgets.Dropdown(options=[("no", -1)] + [(str(i), i) for i in range(self.n_samples)],
+                                         description="compare with", layout=widgets.Layout(width="200px"))
+        self._info = widgets.HTML()
+        self._image = widgets.Image(format="png")
+        self._image_b = widgets.Image(format="png")
+        self._image_d = widgets.Image(format="png")
+        self._message = widgets.HTML()
+        controls = widgets.HBox([self._layer, self._sample], layout=widgets.Layout(flex_flow="row wrap"))
+        super().__init__([controls, widgets.HBox([self._page, self._compare_with]), self._info,
+                          widgets.HBox([self._image, self._image_b, self._image_d]), self._message])
+        self._layer.value = self.layer_keys[-1]
+        self.selected = self._layer.value
+        widgets.link((self, "selected"), (self._layer, "value"))
+        for w in (self._layer, self._sample, self._page, self._compare_with):
+            w.observe(self._redraw, "value")
+        self._redraw()
+
+    def values(self, sample: int) -> dict[str, list[np.ndarray]]:
+        """All layer outputs for one sample (computed once, kept only for samples that were viewed)."""
+        if sample not in self._cache:
+            self._cache[sample] = {k: [a[0] for a in v] for k, v in
+                                   adapter.activation_values(self.model, _take(self.x, sample)).items()}
+        return self._cache[sample]
+
+    def select(self, key: str) -> None:
+        _select_keys(self.layer_keys, [key])
+        self.selected = key
+
+    def _redraw(self, change: Any = None) -> None:
+        try:
+            key, sample = self._layer.value, self._sample.value
+            a = self.values(sample)[key][0]
+            self._page.max = max(0, (a.shape[-1] - 1) // _PAGE) if a.ndim == 3 else 0
+            self._page.layout.display = "" if a.ndim == 3 and a.shape[-1] > _PAGE else "none"
+            labels = self.labels.get(key.rsplit("/", 1)[-1])
+            other = self._compare_with.value
+            b = self.values(other)[key][0] if other >= 0 else None
+            lo = float(min(a.min(), b.min())) if b is not None else None
+            hi = float(max(a.max(), b.max())) if b is not None else None
+            text, png = render(a, self._page.value, labels, lo, hi)
+            head = (f"<b>{html.escape(key)}</b> · sample {sample} · shape {tuple(a.shape)}"
+                    + _stats_html(statistics(a)))
+            self._image.value = png or b""
+            self._image.layout.display = "" if png else "none"
+            extra = ""
+            for image, values in ((self._image_b, b), (self._image_d, None if b is None else a - b)):
+                image.layout.display = "none"
+                if values is not None:
+                    t2, p2 = render(values, self._page.value, labels,
+                                    None if image is self._image_d else lo, None if image is self._image_d else hi)
+                    if p2:
+                        image.value, image.layout.display = p2, ""
+                    else:
+                        extra += t2
+            if b is not None:
+                extra = (f"<div style='font-size:11px'>left: sample {sample} · middle: sample {other} · "
+                         f"right: difference</div>{extra}") if png else (
+                    f"<div>sample {other}:</div>{render(b, 0, labels)[0]}"
+                    f"<div>difference:</div>{render(a - b, 0, labels)[0]}")
+            self._info.value = head + text + extra
+            self._message.value = ""
+        except Exception as exc:  # shown in the widget, never lost
+            self._message.value = (f"<div style='color:#b91c1c'>✖ {html.escape(type(exc).__name__)}: "
+                                   f"{html.escape(str(exc))}</div>")
+            raise
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        import base64
+
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+        img = (f"<img src='data:image/png;base64,{base64.b64encode(self._image.value).decode()}'>"
+               if self._image.value else "")
+        bundle["text/html"] = self._info.value + img
+        bundle["text/plain"] = f"ActivationViewer({self.model.name!r}, layer={self.selected!r})"
+        return bundle
+
+
+def _n_samples(x: Any) -> int:
+    if isinstance(x, Mapping):
+        return len(next(iter(x.values())))
+    if isinstance(x, list | tuple):
+        return len(x[0])
+    return len(x)
+
+
+def _take(x: Any, i: int) -> Any:
+    if isinstance(x, Mapping):
+        return {k: np.asarray(v)[i:i + 1] for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [np.asarray(v)[i:i + 1] for v in x]
+    return np.asarray(x)[i:i + 1]
+
+
+def activations(model: Any, x: Any, **kwargs: Any) -> ActivationViewer:
+    """Open the activation viewer: a layer drop-down (or click in a linked graph), a sample slider, channel
+    pages for feature maps, statistics (mean, std, min/max, dead units), and two samples side by side."""
+    try:
+        return ActivationViewer(model, x, **kwargs)
+    except adapter.GraphReadError as exc:
+        raise ValueError(str(exc)) from None

@@ -1,0 +1,54 @@
+"""``lab.gradients(model, x, y)``: how strongly the loss pulls on each layer, and ``lab.LiveGraph`` to watch it.
+
+A vanishing gradient shows as layers near the input whose gradient norm is orders of magnitude smaller than
+near the output (lesson 6, pattern P37). ``view.colour_by(...)`` paints the numbers onto the graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _keras_adapter as adapter
+
+__all__ = ["LiveGraph", "gradients"]
+
+
+def gradients(model: Any, x: Any, y: Any, *, loss: Any = None) -> dict[str, dict[str, float]]:
+    """For every layer call (outer level, keys as in ``lab.graph``): ``{"output": norm}`` of the loss gradient
+    with respect to its output and, for a layer's first call, ``"weights"``: the norm over all its weights.
+
+    The loss is the model's compiled loss, or ``loss=`` (e.g. ``"mse"``) for an uncompiled model."""
+    if loss is None and not getattr(model, "compiled", False):
+        raise ValueError(f"{model.name!r} is not compiled: compile it, or pass loss= (e.g. loss='mse')")
+    try:
+        return adapter.layer_gradient_norms(model, x, y, loss)
+    except adapter.GraphReadError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def weight_norms(norms: dict[str, dict[str, float]]) -> dict[str, float]:
+    return {k: v["weights"] for k, v in norms.items() if "weights" in v}
+
+
+def _callback_base() -> type:
+    import keras
+
+    return keras.callbacks.Callback
+
+
+class LiveGraph(_callback_base()):  # type: ignore[misc]
+    """A callback: after every epoch, colour the graph's layers by their weight-gradient norm on ``(x, y)``.
+
+    >>> view = lab.graph(model); display(view)                       # doctest: +SKIP
+    >>> model.fit(x, y, epochs=5, callbacks=[lab.LiveGraph(view, x[:64], y[:64])])   # doctest: +SKIP
+    """
+
+    def __init__(self, view: Any, x: Any, y: Any, *, loss: Any = None) -> None:
+        super().__init__()
+        self.view, self.x, self.y, self.loss = view, x, y, loss
+        self.history: list[dict[str, float]] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        norms = weight_norms(adapter.layer_gradient_norms(self.model, self.x, self.y, self.loss))
+        self.history.append(norms)
+        self.view.colour_by(norms, label=f"weight-gradient norm after epoch {epoch + 1}")
