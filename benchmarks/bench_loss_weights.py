@@ -53,17 +53,18 @@ def main() -> None:
     # one epoch from the panel (with its per-epoch read-out and plot) vs the same plain model.fit epoch
     panel.train(epochs=1)  # warm up
     twin.fit(panel.x_train, panel.y_train, epochs=1, batch_size=32, verbose=0)
-    ours, plain = [], []
-    for _ in range(3):
-        start = time.perf_counter()
-        panel.train(epochs=1)
-        ours.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        twin.fit(panel.x_train, panel.y_train, epochs=1, batch_size=32, verbose=0)
-        plain.append(time.perf_counter() - start)
-    o, p = statistics.median(ours), statistics.median(plain)
-    print(f"  one epoch from the panel           {o:8.2f} s")
-    print(f"  the same model.fit epoch           {p:8.2f} s   ratio panel/fit = {o / p:.2f} (goal ≤ 1.1)")
+    for epochs in (1, 3):
+        ours, plain = [], []
+        for _ in range(3):
+            start = time.perf_counter()
+            panel.train(epochs=epochs)
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            twin.fit(panel.x_train, panel.y_train, epochs=epochs, batch_size=32, verbose=0)
+            plain.append(time.perf_counter() - start)
+        o, p = statistics.median(ours) / epochs, statistics.median(plain) / epochs
+        print(f"  {epochs}-epoch run: per epoch from the panel {o:6.2f} s, plain model.fit {p:6.2f} s, "
+              f"ratio {o / p:.2f} (goal ≤ 1.1; the panel also re-measures the validation read-out once per run)")
 
 
 if __name__ == "__main__":
