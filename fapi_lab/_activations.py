@@ -100,9 +100,9 @@ def _png(rgb: np.ndarray) -> bytes:
 
 
 def mosaic_png(maps: np.ndarray, lo: float, hi: float, cmap: str = "viridis", scale: int = 0) -> bytes:
-    """(H, W, C) channels side by side in a grid, one shared colour scale [lo, hi]. Maps larger than 64 pixels
+    """(H, W, C) channels side by side in a grid, one shared colour scale [lo, hi]. Maps larger than 56 pixels
     are shown subsampled (every n-th pixel) so that a page stays quick to draw and to send."""
-    step = int(np.ceil(max(maps.shape[:2]) / 64))
+    step = int(np.ceil(max(maps.shape[:2]) / 56))
     if step > 1:
         maps = maps[::step, ::step]
     h, w, c = maps.shape
@@ -221,6 +221,11 @@ class ActivationViewer(widgets.VBox):
     def select(self, key: str) -> None:
         _select_keys(self.layer_keys, [key])
         self.selected = key
+
+    def refresh(self) -> None:
+        """Forget the stored outputs (the weights changed, e.g. after an epoch) and redraw."""
+        self._cache.clear()
+        self._redraw()
 
     def _redraw(self, change: Any = None) -> None:
         try:

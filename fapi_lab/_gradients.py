@@ -37,18 +37,21 @@ def _callback_base() -> type:
 
 
 class LiveGraph(_callback_base()):  # type: ignore[misc]
-    """A callback: after every epoch, colour the graph's layers by their weight-gradient norm on ``(x, y)``.
+    """A callback: after every epoch, colour the graph's layers by their weight-gradient norm on ``(x, y)``,
+    and refresh an activation viewer (``viewer=``) so its statistics (mean, dead units) follow training.
 
     >>> view = lab.graph(model); display(view)                       # doctest: +SKIP
     >>> model.fit(x, y, epochs=5, callbacks=[lab.LiveGraph(view, x[:64], y[:64])])   # doctest: +SKIP
     """
 
-    def __init__(self, view: Any, x: Any, y: Any, *, loss: Any = None) -> None:
+    def __init__(self, view: Any, x: Any, y: Any, *, loss: Any = None, viewer: Any = None) -> None:
         super().__init__()
-        self.view, self.x, self.y, self.loss = view, x, y, loss
+        self.view, self.x, self.y, self.loss, self.viewer = view, x, y, loss, viewer
         self.history: list[dict[str, float]] = []
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         norms = weight_norms(adapter.layer_gradient_norms(self.model, self.x, self.y, self.loss))
         self.history.append(norms)
         self.view.colour_by(norms, label=f"weight-gradient norm after epoch {epoch + 1}")
+        if self.viewer is not None:  # an activation viewer shows the new outputs and statistics (dead units)
+            self.viewer.refresh()

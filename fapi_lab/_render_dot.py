@@ -190,6 +190,15 @@ class NodeStyle:
     double: bool = False  # a model output
     thick: bool = False  # a merge
 
+    @property
+    def text(self) -> str:
+        """Black on light fills, white on dark ones (e.g. the darkest gradient colours)."""
+        hexa = self.fill.lstrip("#")
+        if len(hexa) != 6:
+            return "#000000"
+        r, g, b = (int(hexa[i:i + 2], 16) / 255 for i in (0, 2, 4))
+        return "#ffffff" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.45 else "#000000"
+
 
 def shared_fills(graph: LayerGraph) -> dict[int, str]:
     """One colour per shared layer (by layer uid), so all calls of one set of weights look alike."""
@@ -240,6 +249,8 @@ def _node_attrs(node: Node, options: GraphOptions, output_name: str | None, fill
         "color": st.border,
         "tooltip": node.key,
     }
+    if st.text != "#000000":
+        attrs["fontcolor"] = st.text
     if st.double:
         attrs["peripheries"] = "2"
     if st.thick:

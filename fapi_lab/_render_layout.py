@@ -273,7 +273,8 @@ def _node_svg(key: str, node_id: str, b: _Box, xy, style) -> str:
     ty = y0 + _PAD_Y
     for row in b.rows:
         ty += _ROW_HEIGHT[row.style]
-        parts.append(f'<text x="{x:.1f}" y="{ty - 3:.1f}" text-anchor="middle" {_FONT[row.style]}>'
+        colour = f' fill="{style.text}"' if style.text != "#000000" and row.style != "output" else ""
+        parts.append(f'<text x="{x:.1f}" y="{ty - 3:.1f}" text-anchor="middle" {_FONT[row.style]}{colour}>'
                      f"{_esc(row.text)}</text>")
     parts.append("</g>")
     return "".join(parts)

@@ -128,7 +128,20 @@ def test_gradients_need_a_loss_and_live_graph_colours_the_graph() -> None:
         lab.gradients(model, x, y)
     model.compile(optimizer="sgd", loss="mse")
     view = lab.graph(model)
-    callback = lab.LiveGraph(view, x, y)
+    viewer = lab.activations(model, x[:2])
+    before = viewer.values(0)["dense_1"][0].copy()
+    callback = lab.LiveGraph(view, x, y, viewer=viewer)
     model.fit(x, y, epochs=2, verbose=0, callbacks=[callback])
     assert len(callback.history) == 2 and "weight-gradient norm after epoch 2" in view._notice.value
+    assert not np.allclose(viewer.values(0)["dense_1"][0], before)  # the viewer shows the trained layer
     assert view._colours.fills and set(view._colours.fills) <= set(view.layer_keys)
+
+
+@pytest.mark.parametrize("app", ["MobileNetV2", "ResNet50"])
+def test_keras_applications_layers_equal_sub_models(app: str) -> None:
+    model = getattr(keras.applications, app)(weights=None, input_shape=(64, 64, 3), include_top=False)
+    x = np.random.default_rng(0).random((1, 64, 64, 3)).astype("float32")
+    acts = lab.get_activations(model, x)
+    for layer in model.layers[1::25]:
+        expected = np.asarray(keras.Model(model.inputs[0], layer.output)(x))
+        np.testing.assert_allclose(acts[layer.name], expected, rtol=1e-4, atol=1e-4, err_msg=layer.name)
