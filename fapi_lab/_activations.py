@@ -9,6 +9,7 @@ mosaic with a colour lookup table, vectors into HTML bars, so switching layer, s
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import io
 from collections.abc import Mapping, Sequence
@@ -79,12 +80,13 @@ def get_activations(model: Any, x: Any, layers: Any = None) -> dict[str, Any]:
 
 def statistics(values: np.ndarray) -> dict[str, float]:
     """mean, std, min, max and the fraction of exactly-zero values (dead units after a ReLU)."""
-    v = np.asarray(values, dtype=np.float64)
-    return {"mean": float(v.mean()), "std": float(v.std()), "min": float(v.min()), "max": float(v.max()),
-            "zero_fraction": float(np.mean(v == 0))}
+    v = np.asarray(values)
+    return {"mean": float(v.mean(dtype=np.float64)), "std": float(v.std(dtype=np.float64)), "min": float(v.min()),
+            "max": float(v.max()), "zero_fraction": float(np.count_nonzero(v == 0) / max(v.size, 1))}
 
 
 # -- drawing -----------------------------------------------------------------------------------------------
+@functools.cache
 def _lut(name: str = "viridis") -> np.ndarray:
     from matplotlib import colormaps
 
@@ -172,6 +174,15 @@ def render(values: np.ndarray, page: int = 0, labels: Sequence[str] | None = Non
             1, 240 // max(v.shape)))
     if v.size <= 1:
         return f"<div style='font-size:28px'>{float(v.ravel()[0]) if v.size else float('nan'):.4g}</div>", None
+    flat = v.ravel()
+    if flat.size > 256:  # a long vector: a heat strip (64 units per row) and the largest units named
+        rows = int(np.ceil(flat.size / 64))
+        padded = np.full(rows * 64, np.nan)
+        padded[:flat.size] = flat
+        top = np.argsort(-np.abs(flat))[:5]
+        names = ", ".join(f"{labels[i] if labels is not None and i < len(labels) else i}: {flat[i]:.3g}" for i in top)
+        note = (f"<div style='font-size:11px'>{flat.size} units, 64 per row; largest: {html.escape(names)}</div>")
+        return note + _colourbar(lo, hi), mosaic_png(padded.reshape(rows, 64, 1), lo, hi, scale=4)
     return _bars_html(v, labels), None
 
 
@@ -188,6 +199,7 @@ class ActivationViewer(widgets.VBox):
         self.labels = dict(labels or {})
         self.n_samples = _n_samples(x)
         self._cache: dict[int, dict[str, list[np.ndarray]]] = {}
+        _lut("viridis"), _lut("magma")  # load the colour tables now, not on the first switch
         first = self.values(0)
         self.layer_keys = tuple(first)
         self._layer = widgets.Dropdown(options=self.layer_keys, description="layer",
