@@ -20,6 +20,7 @@ import numpy as np
 import traitlets
 
 from . import _keras_adapter as adapter
+from ._arrays import n_samples, take
 
 __all__ = ["ActivationViewer", "activations", "get_activations", "statistics"]
 
@@ -197,7 +198,7 @@ class ActivationViewer(widgets.VBox):
         _check_x(model, x)
         self.model, self.x = model, x
         self.labels = dict(labels or {})
-        self.n_samples = _n_samples(x)
+        self.n_samples = n_samples(x)
         self._cache: dict[int, dict[str, list[np.ndarray]]] = {}
         _lut("viridis"), _lut("magma")  # load the colour tables now, not on the first switch
         first = self.values(0)
@@ -226,8 +227,8 @@ class ActivationViewer(widgets.VBox):
     def values(self, sample: int) -> dict[str, list[np.ndarray]]:
         """All layer outputs for one sample (computed once, kept only for samples that were viewed)."""
         if sample not in self._cache:
-            self._cache[sample] = {k: [a[0] for a in v] for k, v in
-                                   adapter.activation_values(self.model, _take(self.x, sample)).items()}
+            one = take(self.x, slice(sample, sample + 1))
+            self._cache[sample] = {k: [a[0] for a in v] for k, v in adapter.activation_values(self.model, one).items()}
         return self._cache[sample]
 
     def select(self, key: str) -> None:
@@ -286,22 +287,6 @@ class ActivationViewer(widgets.VBox):
         bundle["text/html"] = self._info.value + img
         bundle["text/plain"] = f"ActivationViewer({self.model.name!r}, layer={self.selected!r})"
         return bundle
-
-
-def _n_samples(x: Any) -> int:
-    if isinstance(x, Mapping):
-        return len(next(iter(x.values())))
-    if isinstance(x, list | tuple):
-        return len(x[0])
-    return len(x)
-
-
-def _take(x: Any, i: int) -> Any:
-    if isinstance(x, Mapping):
-        return {k: np.asarray(v)[i:i + 1] for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [np.asarray(v)[i:i + 1] for v in x]
-    return np.asarray(x)[i:i + 1]
 
 
 def activations(model: Any, x: Any, **kwargs: Any) -> ActivationViewer:

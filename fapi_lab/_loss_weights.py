@@ -19,6 +19,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from . import _keras_adapter as adapter
+from ._arrays import n_samples, take
 
 __all__ = ["LossWeightLab", "WeightedLoss", "loss_weights"]
 
@@ -95,22 +96,6 @@ def _check_weight(name: str, value: Any) -> float:
     return value
 
 
-def _select(data: Any, index: np.ndarray) -> Any:
-    if isinstance(data, Mapping):
-        return {k: np.asarray(v)[index] for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [np.asarray(v)[index] for v in data]
-    return np.asarray(data)[index]
-
-
-def _length(data: Any) -> int:
-    if isinstance(data, Mapping):
-        return len(next(iter(data.values())))
-    if isinstance(data, list | tuple):
-        return len(data[0])
-    return len(data)
-
-
 def _by_output(y: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
     if isinstance(y, Mapping):
         missing = [n for n in names if n not in y]
@@ -164,7 +149,7 @@ class LossWeightLab(widgets.VBox):
         model.compile(optimizer=optimizer,
                       loss={n: WeightedLoss(self.losses[n], self.variables[n], name=f"{n}_loss") for n in names})
 
-        n = _length(x)
+        n = n_samples(x)
         if validation_data is not None:
             self.x_train, self.y_train = x, y
             x_val, y_val = validation_data
@@ -172,10 +157,10 @@ class LossWeightLab(widgets.VBox):
             if not 0 < validation_split < 1:
                 raise ValueError(f"validation_split must be between 0 and 1, not {validation_split!r}")
             cut = n - max(1, round(n * validation_split))
-            self.x_train, self.y_train = _select(x, np.arange(cut)), _select_y(y, np.arange(cut))
-            x_val, y_val = _select(x, np.arange(cut, n)), _select_y(y, np.arange(cut, n))
-        keep = np.arange(min(_length(x_val), max_validation))
-        self.x_val, self.y_val = _select(x_val, keep), _by_output(_select_y(y_val, keep), names)
+            self.x_train, self.y_train = take(x, np.arange(cut)), take(y, np.arange(cut))
+            x_val, y_val = take(x, np.arange(cut, n)), take(y, np.arange(cut, n))
+        keep = np.arange(min(n_samples(x_val), max_validation))
+        self.x_val, self.y_val = take(x_val, keep), _by_output(take(y_val, keep), names)
         self.runs: list[Run] = []
         self._refresh_predictions()
 
@@ -377,10 +362,6 @@ def _scatter(title: str, points: list[tuple[int, float, float]], w: int, h: int,
                    f"<title>run {k + 1}</title></circle>" for k, a, b in points
                    if math.isfinite(a) and math.isfinite(b))
     return _frame(title, w, h, pad, body, ylo, yhi, f"{xlo:.3g} … {xhi:.3g}")
-
-
-def _select_y(y: Any, index: np.ndarray) -> Any:
-    return _select(y, index)
 
 
 def _loss_name(loss: Any) -> str:
