@@ -28,6 +28,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "loss_weights": ("fapi_lab._loss_weights", "loss_weights"),
     "ShapeTrace": ("fapi_lab._shapes", "ShapeTrace"),
     "explain": ("fapi_lab._explain", "explain"),
+    "explore": ("fapi_lab._explore", "explore"),
     "link_selection": ("fapi_lab._shapes", "link_selection"),
     "shapes": ("fapi_lab._shapes", "shapes"),
     "datasets": ("fapi_lab.datasets", None),
@@ -47,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._activations import get_activations as get_activations
     from ._doctor import doctor as doctor
     from ._explain import explain as explain
+    from ._explore import explore as explore
     from ._gradients import LiveGraph as LiveGraph
     from ._gradients import gradients as gradients
     from ._graph_view import GraphView as GraphView

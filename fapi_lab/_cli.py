@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -22,6 +25,56 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def lessons_source() -> Path:
+    """The lesson notebooks of this checkout (fapi_lab is installed editable from it)."""
+    return Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def copy_lessons(folder: Path, source: Path | None = None) -> list[str]:
+    """Copy the lessons into ``folder`` without ever overwriting a student's file.
+
+    A file that is missing is copied; one that is identical is left alone; one that differs (the student edited
+    it, or the lesson changed) is kept, and the new version is written beside it as ``NAME.new.ipynb``.
+    Returns one line per file saying what happened."""
+    source = source or lessons_source()
+    notebooks = sorted(source.glob("[0-9]*.ipynb"))
+    if not notebooks:
+        raise FileNotFoundError(f"no lesson notebooks found in {source}; run this from a clone of the fapi_lab "
+                                f"repository (bash scripts/lessons does it for you)")
+    folder.mkdir(parents=True, exist_ok=True)
+    report = []
+    for nb in notebooks:
+        target = folder / nb.name
+        new = nb.read_bytes()
+        if not target.exists():
+            target.write_bytes(new)
+            report.append(f"copied   {nb.name}")
+        elif target.read_bytes() == new:
+            report.append(f"same     {nb.name}")
+        else:
+            beside = target.with_suffix(".new.ipynb")
+            beside.write_bytes(new)
+            report.append(f"KEPT     {nb.name} (yours differs; the current lesson is in {beside.name})")
+    return report
+
+
+def _lessons(args: argparse.Namespace) -> int:
+    folder = Path(args.folder).expanduser().resolve()
+    try:
+        lines = copy_lessons(folder)
+    except FileNotFoundError as exc:
+        print(f"fapi-lab lessons: {exc}")
+        return 1
+    print("\n".join(lines))
+    print(f"fapi-lab lessons: {len(lines)} lessons in {folder}")
+    if args.no_open:
+        return 0
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return subprocess.call(cmd)
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -35,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     doc.add_argument("--quiet", action="store_true", help="print only required things that are missing")
     doc.add_argument("--no-datasets", action="store_true", help="skip the MNIST/CIFAR-10 cache checks")
     doc.set_defaults(func=_doctor)
+    les = sub.add_parser("lessons", help="copy the lessons into a working folder (never overwriting) and open them")
+    les.add_argument("folder", nargs="?", default="fapi-lab-lessons", help="where to put them (default: %(default)s)")
+    les.add_argument("--no-open", action="store_true", help="only copy; do not start JupyterLab")
+    les.set_defaults(func=_lessons)
     return parser
 
 

@@ -8,7 +8,7 @@ import fapi_lab
 # Grows as capabilities land; a name leaves only with a deprecation.
 EXPECTED = {
     "ActivationViewer", "GraphView", "LiveGraph", "LossWeightLab", "ShapeTrace", "__version__", "activations",
-    "datasets", "doctor", "explain", "get_activations", "gradients", "graph", "link_selection", "live",
+    "datasets", "doctor", "explain", "explore", "get_activations", "gradients", "graph", "link_selection", "live",
     "loss_weights", "patterns", "quiet", "shapes",
 }
 

@@ -67,3 +67,17 @@ def test_cli_without_command_shows_help() -> None:
     out = run_cli()
     assert out.returncode == 2 and "doctor" in out.stdout
     assert run_cli("--version").stdout.startswith("fapi_lab ")
+
+
+def test_lessons_command_copies_and_never_overwrites(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    out = run_cli("lessons", str(folder), "--no-open")
+    assert out.returncode == 0, out.stdout + out.stderr
+    first = sorted(p.name for p in folder.glob("*.ipynb"))
+    assert first and first[0].startswith("01_") and "copied" in out.stdout
+    edited = folder / first[0]
+    edited.write_text(edited.read_text().replace("Your first functional model", "My notes"))
+    out = run_cli("lessons", str(folder), "--no-open")
+    assert "KEPT" in out.stdout and "My notes" in edited.read_text()  # the student's work is untouched
+    assert edited.with_suffix(".new.ipynb").exists()
+    assert out.stdout.count("same") == len(first) - 1
