@@ -1,25 +1,37 @@
 """A layered SVG drawing of a layer graph without Graphviz: used when the ``dot`` program is missing.
 
-A small Sugiyama-style layout, pure Python and fast enough for 1,000 nodes:
-1. ranks by longest path from the inputs; an edge spanning several ranks gets a bend point per rank;
-2. a few sweeps of barycentre ordering inside each rank, to reduce crossings;
-3. positions: each node goes towards the mean position of its neighbours in the rank before, then
-   overlaps are pushed apart in order.
-Node ids (``n0``, ``n1`` …) and the look of each box come from the DOT renderer's helpers, so the widget's
-click and highlight code and the picture's meaning are the same with or without Graphviz.
+A small Sugiyama-style layout in pure Python, fast enough for a thousand layers:
+
+1. **ranks**: longest path from the inputs (a topological walk, so the node order does not matter); an edge
+   that skips ranks gets one bend point (a "dummy") per rank it crosses, so it is routed between the boxes;
+2. **order inside each rank**: sweeps of weighted barycentres with adjacent swaps ("transpose"), keeping the
+   order with the fewest crossings; the layers of one expanded nested model stay next to each other;
+3. **positions**: each rank in turn is placed as close as possible to the neighbours of its boxes (a
+   least-squares fit under "no overlap" constraints, solved exactly by pool-adjacent-violators), with long
+   edges pulled straight; ranks are as deep as their tallest box.
+
+Edges are smooth cubic curves, vertical (or horizontal for ``'LR'``) where they leave and enter a box, with the
+arrowheads drawn as polygons (no ``<marker>`` ids that could clash between pictures on one page).
+Node ids (``n0``, ``n1`` …), labels and the look of each box come from the DOT renderer's helpers, so the
+widget's click and highlight code and the picture's meaning are the same with or without Graphviz.
+Every piece of text and every colour is escaped.
 """
 
 from __future__ import annotations
 
+import heapq
 import html
 import itertools
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._layergraph import LayerGraph
+from ._layergraph import Edge, LayerGraph, Node
 from ._render_dot import (
     GraphOptions,
     LabelRow,
     NodeColours,
+    NodeStyle,
     label_rows,
     node_ids,
     node_style,
@@ -30,251 +42,785 @@ from ._render_dot import (
 
 __all__ = ["layout_svg"]
 
-_ROW_HEIGHT = {"name": 15, "detail": 13, "shape": 13, "small": 12, "output": 12}
-_FONT = {
-    "name": 'font-weight="bold" font-size="12"',
-    "detail": 'font-size="10.5"',
-    "shape": 'font-family="monospace" font-size="10.5"',
-    "small": 'font-size="9.5"',
-    "output": 'font-size="9.5" fill="#166534"',
+# -- text ----------------------------------------------------------------------------------------------------
+# Helvetica advance widths (1/1000 em) for ASCII 32..126; Arial and Liberation Sans share these metrics.
+_ASCII = "".join(chr(c) for c in range(32, 127))
+
+
+def _widths(numbers: str) -> dict[str, int]:
+    return dict(zip(_ASCII, map(int, numbers.split()), strict=True))
+
+
+_HELVETICA = _widths(
+    "278 278 355 556 556 889 667 191 333 333 389 584 278 333 278 278 556 556 556 556 556 556 556 556 556 556 "
+    "278 278 584 584 584 556 1015 667 667 722 722 667 611 778 722 278 500 667 556 833 722 778 667 778 722 667 "
+    "611 722 667 944 667 667 611 278 278 278 469 556 333 556 556 500 556 556 278 556 556 222 222 500 222 833 "
+    "556 556 556 556 333 500 278 556 500 722 500 500 500 334 260 334 584")
+_HELVETICA_BOLD = _widths(
+    "278 333 474 556 556 889 722 238 333 333 389 584 278 333 278 278 556 556 556 556 556 556 556 556 556 556 "
+    "333 333 584 584 584 611 975 722 722 722 722 667 611 778 722 278 556 722 611 833 722 778 667 778 722 667 "
+    "611 722 667 944 667 667 611 333 278 333 584 556 333 556 611 556 611 556 333 611 611 278 278 556 278 889 "
+    "611 611 611 611 389 556 333 611 556 778 556 556 500 389 280 389 584")
+
+
+@dataclass(frozen=True)
+class _Font:
+    size: float
+    line: float  # height of one line of this style
+    attrs: str  # SVG attributes of the <text>
+    bold: bool = False
+    mono: bool = False
+
+
+_FONTS = {
+    "name": _Font(12.0, 16.0, 'font-size="12" font-weight="bold"', bold=True),
+    "detail": _Font(10.5, 14.0, 'font-size="10.5"'),
+    "shape": _Font(10.5, 14.0, 'font-size="10.5" font-family="Menlo, Consolas, DejaVu Sans Mono, monospace"',
+                   mono=True),
+    "small": _Font(9.5, 13.0, 'font-size="9.5"'),
+    "output": _Font(9.5, 13.0, 'font-size="9.5"'),
 }
-_CHAR_WIDTH = {"name": 7.2, "detail": 6.0, "shape": 6.4, "small": 5.5, "output": 5.5}
-_PAD_X, _PAD_Y = 10, 6
-_GAP_ACROSS, _GAP_ALONG = 18, 34
-_MARGIN = 16
-_SWEEPS = 4
+_FRAME_FONT = 10.0
 
 
-@dataclass
-class _Box:
-    key: str
-    rows: list[LabelRow]
-    width: float
-    height: float
-    rank: int = 0
-    across: float = 0.0  # position inside the rank (x in TB)
-    along: float = 0.0  # position of the rank (y in TB)
-
-
-def _measure(rows: list[LabelRow]) -> tuple[float, float]:
-    width = max(len(r.text) * _CHAR_WIDTH[r.style] for r in rows) + 2 * _PAD_X
-    height = sum(_ROW_HEIGHT[r.style] for r in rows) + 2 * _PAD_Y
-    return max(width, 60.0), height
+def _text_width(text: str, size: float, *, bold: bool = False, mono: bool = False) -> float:
+    """An estimate of the drawn width of ``text`` in px (sans-serif metrics; 0.6 em a character in monospace)."""
+    if mono:
+        return 0.61 * size * sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    table = _HELVETICA_BOLD if bold else _HELVETICA
+    units = 0
+    for c in text:
+        width = table.get(c)
+        if width is None:
+            if unicodedata.combining(c):
+                width = 0
+            elif unicodedata.east_asian_width(c) in "WF":
+                width = 1000
+            else:
+                width = 620
+        units += width
+    return units * size / 1000
 
 
 def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def layout_svg(graph: LayerGraph, options: GraphOptions | None = None, colours: NodeColours | None = None) -> str:
-    """A standalone SVG of an already flattened graph, drawn without Graphviz."""
-    options = options or GraphOptions()
-    colours = colours or NodeColours()
-    tb = options.direction == "TB"
-    ids = node_ids(graph)
-    outputs = output_names_by_key(graph)
-    fills = shared_fills(graph)
-    boxes: dict[str, _Box] = {}
-    for n in graph.nodes:
-        rows = label_rows(n, options, outputs.get(n.key))
-        w, h = _measure(rows)
-        boxes[n.key] = _Box(n.key, rows, w, h)
+# -- sizes (px) -----------------------------------------------------------------------------------------------
+_PAD_ACROSS, _PAD_DOWN = 12.0, 7.0  # inside a box, around its text
+_MIN_WIDTH = 64.0
+_RADIUS = 6.0
+_GAP = 22.0  # between boxes of one rank
+_GAP_DUMMY = 16.0  # between a bend point of a long edge and its neighbours
+_RANK_GAP = {"TB": 40.0, "LR": 52.0}  # between ranks
+_FRAME_PAD, _FRAME_LABEL = 10.0, 15.0  # a nested-model frame: space around its boxes, height of its title
+_ARROW, _ARROW_HALF = 8.0, 4.0
+_OFFSET_3D = 5.0  # the box behind a nested model's box
+_L1_LIMIT = 150  # ranks up to this many items are placed by weighted medians, longer ones by means
+_MARGIN = 12.0
+_SHARED_LABEL = "same weights"
+_SHARED_FONT = 9.0
+_MAX_DUMMIES_PER_NODE = 10  # past 10 a node (plus 1,000), the longest edges are drawn straight, not routed
 
-    # 1. ranks (graph.nodes is in topological order)
-    preds: dict[str, list[str]] = {k: [] for k in boxes}
-    succs: dict[str, list[str]] = {k: [] for k in boxes}
-    edges = [(e.src, e.dst) for e in graph.edges if e.src in boxes and e.dst in boxes]
-    for s, d in dict.fromkeys(edges):
-        preds[d].append(s)
-        succs[s].append(d)
-    for n in graph.nodes:
-        boxes[n.key].rank = max((boxes[p].rank + 1 for p in preds[n.key]), default=0)
 
-    # long edges get one bend point ("dummy") per rank they cross
-    chains: dict[tuple[str, str], list[str]] = {}
-    items: dict[str, _Box] = dict(boxes)
-    links: list[tuple[str, str]] = []
-    for s, d in dict.fromkeys(edges):
-        chain = [s]
-        for r in range(boxes[s].rank + 1, boxes[d].rank):
-            dummy = f"\0{s}\0{d}\0{r}"
-            items[dummy] = _Box(dummy, [], 0.0, 0.0, rank=r)
-            chain.append(dummy)
-        chain.append(d)
-        chains[(s, d)] = chain
-        links.extend(itertools.pairwise(chain))
-    up: dict[str, list[str]] = {k: [] for k in items}
-    down: dict[str, list[str]] = {k: [] for k in items}
-    for a, b in links:
-        down[a].append(b)
-        up[b].append(a)
+def _box_size(rows: Sequence[LabelRow]) -> tuple[float, float]:
+    width = max(_text_width(r.text, _FONTS[r.style].size, bold=_FONTS[r.style].bold, mono=_FONTS[r.style].mono)
+                for r in rows)
+    height = sum(_FONTS[r.style].line for r in rows)
+    return max(width + 2 * _PAD_ACROSS, _MIN_WIDTH), height + 2 * _PAD_DOWN
 
-    n_ranks = max((b.rank for b in items.values()), default=-1) + 1
-    ranks: list[list[str]] = [[] for _ in range(n_ranks)]
-    for key, b in items.items():  # insertion order: real nodes topologically, then dummies
-        ranks[b.rank].append(key)
 
-    # 2. barycentre ordering
-    order = {k: i for rank in ranks for i, k in enumerate(rank)}
-    for sweep in range(_SWEEPS):
-        downward = sweep % 2 == 0
-        seq = range(1, n_ranks) if downward else range(n_ranks - 2, -1, -1)
+# -- 1. ranks -------------------------------------------------------------------------------------------------
+def _ranks(n: int, links: Sequence[tuple[int, int]], inputs: set[int]) -> list[int]:
+    """Longest path from the sources, over a topological order (nodes on a cycle, if any, come last)."""
+    succ: list[list[int]] = [[] for _ in range(n)]
+    indegree = [0] * n
+    for s, d in links:
+        succ[s].append(d)
+        indegree[d] += 1
+    heap = [i for i in range(n) if indegree[i] == 0]
+    heapq.heapify(heap)
+    order: list[int] = []
+    remaining = indegree[:]
+    while heap:
+        i = heapq.heappop(heap)
+        order.append(i)
+        for d in succ[i]:
+            remaining[d] -= 1
+            if remaining[d] == 0:
+                heapq.heappush(heap, d)
+    done = set(order)
+    order += [i for i in range(n) if i not in done]
+    position = {i: k for k, i in enumerate(order)}
+    rank = [0] * n
+    for i in order:
+        for d in succ[i]:
+            if position[d] > position[i] and rank[d] < rank[i] + 1:
+                rank[d] = rank[i] + 1
+    # a source that is not a model input (a constant, say) sits just above its first consumer
+    for i in reversed(order):
+        if indegree[i] == 0 and i not in inputs and succ[i]:
+            rank[i] = max(rank[i], min(rank[d] for d in succ[i]) - 1)
+    return rank
+
+
+# -- 2. order inside ranks ------------------------------------------------------------------------------------
+def _crossings(layers: list[list[int]], down: list[list[tuple[int, float]]], pos: list[int]) -> int:
+    """Edge crossings between every pair of adjacent ranks (counting inversions with a Fenwick tree)."""
+    total = 0
+    for r in range(len(layers) - 1):
+        size = len(layers[r + 1])
+        if size < 2:
+            continue
+        tree = [0] * (size + 1)
+        seen = 0
+        for u in layers[r]:
+            for p in sorted(pos[v] for v, _ in down[u]):
+                # edges seen so far that end right of p cross this one
+                i, below = p + 1, 0
+                while i > 0:
+                    below += tree[i]
+                    i -= i & -i
+                total += seen - below
+                i = p + 1
+                while i <= size:
+                    tree[i] += 1
+                    i += i & -i
+                seen += 1
+    return total
+
+
+def _sort_rank(rank: list[int], bary: dict[int, float], paths: list[tuple[str, ...]],
+               path_ids: dict[tuple[str, ...], int]) -> list[int]:
+    """Sort by barycentre, keeping the members of each nested model together (at every nesting level)."""
+    if not any(paths[i] for i in rank):
+        return sorted(rank, key=bary.__getitem__)
+    sums: dict[tuple[str, ...], list[float]] = {}
+    for i in rank:
+        p = paths[i]
+        for k in range(1, len(p) + 1):
+            acc = sums.setdefault(p[:k], [0.0, 0])
+            acc[0] += bary[i]
+            acc[1] += 1
+
+    def key(i: int) -> tuple[float, ...]:
+        p = paths[i]
+        parts: list[float] = []
+        for k in range(1, len(p) + 1):
+            s, c = sums[p[:k]]
+            parts += [s / c, path_ids[p[:k]]]
+        return (*parts, bary[i], -1)
+
+    return sorted(rank, key=key)
+
+
+def _transpose(layers: list[list[int]], up: list[list[tuple[int, float]]], down: list[list[tuple[int, float]]],
+               pos: list[int], paths: list[tuple[str, ...]], max_passes: int = 4) -> None:
+    """Swap neighbours in a rank while that removes crossings with the ranks above and below."""
+
+    def cost(u: int, v: int) -> int:  # crossings among edges of u and v when u is left of v
+        c = 0
+        for nb in (up, down):
+            pv = [pos[b] for b, _ in nb[v]]
+            if pv:
+                for a, _ in nb[u]:
+                    pa = pos[a]
+                    c += sum(1 for q in pv if q < pa)
+        return c
+
+    dirty = set(range(len(layers)))
+    for _ in range(max_passes):
+        changed: set[int] = set()
+        for r in sorted(dirty):
+            rank = layers[r]
+            for k in range(len(rank) - 1):
+                u, v = rank[k], rank[k + 1]
+                if paths[u] != paths[v] or not (up[u] or down[u]) or not (up[v] or down[v]):
+                    continue
+                if cost(v, u) < cost(u, v):
+                    rank[k], rank[k + 1] = v, u
+                    pos[u], pos[v] = k + 1, k
+                    changed.add(r)
+        if not changed:
+            return
+        dirty = {q for r in changed for q in (r - 1, r, r + 1) if 0 <= q < len(layers)}
+
+
+def _order(layers: list[list[int]], up: list[list[tuple[int, float]]], down: list[list[tuple[int, float]]],
+           paths: list[tuple[str, ...]]) -> list[list[int]]:
+    total = sum(len(r) for r in layers)
+    path_ids = {p[:k]: 0 for p in set(paths) for k in range(1, len(p) + 1)}
+    path_ids = {p: i for i, p in enumerate(sorted(path_ids))}
+    pos = [0] * total
+    for rank in layers:
+        for k, i in enumerate(rank):
+            pos[i] = k
+
+    def sweep(seq: Sequence[int], nbrs: list[list[tuple[int, float]]]) -> None:
         for r in seq:
-            neighbours = up if downward else down
+            rank = layers[r]
+            bary: dict[int, float] = {}
+            for i in rank:
+                ns = nbrs[i]
+                if ns:
+                    w = sum(x for _, x in ns)
+                    bary[i] = sum(pos[j] * x for j, x in ns) / w
+                else:
+                    bary[i] = float(pos[i])
+            layers[r] = _sort_rank(rank, bary, paths, path_ids)
+            for k, i in enumerate(layers[r]):
+                pos[i] = k
 
-            def centre(k: str, nb: dict[str, list[str]] = neighbours) -> float:
-                ns = nb[k]
-                return sum(order[x] for x in ns) / len(ns) if ns else order[k]
-
-            ranks[r].sort(key=centre)
-            for i, k in enumerate(ranks[r]):
-                order[k] = i
-
-    # 3. coordinates: across-rank size of a box is its width in TB and its height in LR
-    def extent(b: _Box) -> float:
-        return (b.width if tb else b.height) if b.rows else 4.0
-
-    def depth(b: _Box) -> float:
-        return b.height if tb else b.width
-
-    along = float(_MARGIN)
-    for rank in ranks:
-        thickness = max((depth(items[k]) for k in rank if items[k].rows), default=10.0)
-        pos = 0.0
-        for k in rank:
-            b = items[k]
-            b.along = along + thickness / 2
-            b.across = pos + extent(b) / 2
-            pos += extent(b) + _GAP_ACROSS
-        along += thickness + _GAP_ALONG
-    for _ in range(2):
-        for r in range(1, n_ranks):
-            _place_rank(ranks[r], items, up, extent)
-        for r in range(n_ranks - 2, -1, -1):
-            _place_rank(ranks[r], items, down, extent)
-    low = min((b.across - extent(b) / 2 for b in items.values()), default=0.0)
-    for b in items.values():
-        b.across += _MARGIN - low
-    size_across = max((b.across + extent(b) / 2 for b in items.values()), default=0.0) + _MARGIN
-    size_along = along - _GAP_ALONG + _MARGIN
-
-    def xy(b: _Box) -> tuple[float, float]:
-        return (b.across, b.along) if tb else (b.along, b.across)
-
-    width, height = (size_across, size_along) if tb else (size_along, size_across)
-    out = [
-        f'<svg width="{width:.0f}px" height="{height:.0f}px" viewBox="0 0 {width:.0f} {height:.0f}" '
-        'xmlns="http://www.w3.org/2000/svg" font-family="Helvetica, Arial, sans-serif">',
-        f"<title>{_esc(graph.name)}</title>",
-        '<defs><marker id="fl-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#64748b"/></marker>'
-        '<marker id="fl-arrow-skip" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" '
-        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#ea580c"/></marker></defs>',
-    ]
-    out += _frames(graph, boxes, xy)
-    skips = skip_edges(graph)
-    for (s, d), chain in chains.items():
-        points = []
-        for i, k in enumerate(chain):
-            b = items[k]
-            x, y = xy(b)
-            if i == 0:
-                x, y = (x, y + b.height / 2) if tb else (x + b.width / 2, y)
-            elif i == len(chain) - 1:
-                x, y = (x, y - b.height / 2) if tb else (x - b.width / 2, y)
-            points.append(f"{x:.1f},{y:.1f}")
-        skip = (s, d) in skips
-        colour, width_px, marker = ("#ea580c", 2.2, "fl-arrow-skip") if skip else ("#64748b", 1.2, "fl-arrow")
-        tip = "<title>skip (residual) connection</title>" if skip else ""
-        out.append(f'<g class="edge">{tip}<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
-                   f'stroke-width="{width_px}" marker-end="url(#{marker})"/></g>')
-    by_layer: dict[int, list[str]] = {}
-    for n in graph.nodes:
-        if n.shared:
-            by_layer.setdefault(n.layer.uid, []).append(n.key)
-    for calls in by_layer.values():
-        for a, b in itertools.pairwise(calls):
-            (x1, y1), (x2, y2) = xy(boxes[a]), xy(boxes[b])
-            out.append(f'<g class="edge shared"><title>same weights</title><line x1="{x1:.1f}" y1="{y1:.1f}" '
-                       f'x2="{x2:.1f}" y2="{y2:.1f}" stroke="#b45309" stroke-dasharray="5 4" stroke-width="1.2"/>'
-                       f'<text x="{(x1 + x2) / 2 + 4:.1f}" y="{(y1 + y2) / 2:.1f}" font-size="9" fill="#b45309">'
-                       f"same weights</text></g>")
-    for n in graph.nodes:
-        out.append(_node_svg(n.key, ids[n.key], boxes[n.key], xy, node_style(
-            n, is_output=n.key in outputs, fill=colours.fills.get(n.key), shared_fill=fills)))
-    out.append("</svg>")
-    return "\n".join(out)
+    n_ranks = len(layers)
+    sweep(range(1, n_ranks), up)  # the first ordering: follow the parents
+    do_transpose = total <= 3000
+    if do_transpose:
+        _transpose(layers, up, down, pos, paths)
+    best, best_layers = _crossings(layers, down, pos), [r[:] for r in layers]
+    sweeps = 12 if total <= 600 else 6 if total <= 4000 else 2
+    for s in range(sweeps):
+        if best == 0:
+            break
+        if s % 2 == 0:
+            sweep(range(n_ranks - 2, -1, -1), down)
+        else:
+            sweep(range(1, n_ranks), up)
+        if do_transpose:
+            _transpose(layers, up, down, pos, paths)
+        c = _crossings(layers, down, pos)
+        if c < best:
+            best, best_layers = c, [r[:] for r in layers]
+    return best_layers
 
 
-def _place_rank(rank: list[str], items: dict[str, _Box], neighbours: dict[str, list[str]], extent) -> None:
-    """Move each box towards the mean of its neighbours in the adjacent rank, keeping order, no overlap."""
-    if not rank:
-        return
-    wanted = []
-    for k in rank:
-        ns = neighbours[k]
-        wanted.append(sum(items[x].across for x in ns) / len(ns) if ns else items[k].across)
-    pos = []
-    left = -float("inf")
-    for k, w in zip(rank, wanted, strict=True):
-        half = extent(items[k]) / 2
-        centre = max(w, left + half)
-        pos.append(centre)
-        left = centre + half + _GAP_ACROSS
-    # shift the whole rank so that it sits, on average, where its boxes want to be
-    shift = (sum(wanted) - sum(pos)) / len(pos)
-    # shifting left must not break the packing; it cannot (uniform shift), so apply it
-    for k, p in zip(rank, pos, strict=True):
-        items[k].across = p + shift
+# -- 3. positions ---------------------------------------------------------------------------------------------
+def _fit_increasing(targets: list[float], weights: list[float]) -> list[float]:
+    """The non-decreasing sequence closest to ``targets`` (pool adjacent violators).
 
-
-def _frames(graph: LayerGraph, boxes: dict[str, _Box], xy) -> list[str]:
-    """Dashed frames around the layers of each expanded nested-model call, outer frames first."""
-    members: dict[tuple[str, ...], list[str]] = {}
-    for n in graph.nodes:
-        for i in range(1, len(n.path) + 1):
-            members.setdefault(n.path[:i], []).append(n.key)
-    out = []
-    deepest = max((len(p) for p in members), default=0)
-    for path in sorted(members, key=len):
-        pad = 8 + 6 * (deepest - len(path))
-        xs0, ys0, xs1, ys1 = [], [], [], []
-        for k in members[path]:
-            x, y = xy(boxes[k])
-            b = boxes[k]
-            xs0.append(x - b.width / 2)
-            xs1.append(x + b.width / 2)
-            ys0.append(y - b.height / 2)
-            ys1.append(y + b.height / 2)
-        x0, y0 = min(xs0) - pad, min(ys0) - pad - 12
-        x1, y1 = max(xs1) + pad, max(ys1) + pad
-        out.append(f'<g class="cluster"><title>{_esc(path[-1])}</title><rect x="{x0:.1f}" y="{y0:.1f}" '
-                   f'width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" rx="8" fill="none" stroke="#7c3aed" '
-                   f'stroke-dasharray="5 3"/><text x="{x0 + 8:.1f}" y="{y0 + 12:.1f}" font-size="10" '
-                   f'fill="#5b21b6"><tspan font-weight="bold">{_esc(path[-1])}</tspan> nested model</text></g>')
+    Closest in weighted absolute distance (each pooled block sits at the weighted median of its targets), so
+    when boxes compete for room the lighter ones give way entirely instead of everyone bending a little; for
+    very long ranks, in weighted least squares (each block at its weighted mean), which is linear time.
+    """
+    if len(targets) > _L1_LIMIT:
+        return _fit_increasing_mean(targets, weights)
+    blocks: list[list[tuple[float, float]]] = []
+    values: list[float] = []
+    for t, w in zip(targets, weights, strict=True):
+        blocks.append([(t, w)])
+        values.append(t)
+        while len(values) > 1 and values[-2] > values[-1] + 1e-9:
+            last = blocks.pop()
+            blocks[-1] += last
+            values.pop()
+            values[-1] = _weighted_median(blocks[-1])
+    out: list[float] = []
+    for block, v in zip(blocks, values, strict=True):
+        out.extend([v] * len(block))
     return out
 
 
-def _node_svg(key: str, node_id: str, b: _Box, xy, style) -> str:
-    x, y = xy(b)
-    x0, y0 = x - b.width / 2, y - b.height / 2
-    dash = ' stroke-dasharray="4 3"' if style.dashed else ""
-    thick = 2.2 if style.thick else 1.3
-    parts = [f'<g class="node" id="{node_id}"><title>{_esc(key)}</title>']
-    if style.shape == "box3d":
-        parts.append(f'<rect x="{x0 + 4:.1f}" y="{y0 - 4:.1f}" width="{b.width:.1f}" height="{b.height:.1f}" '
-                     f'fill="{style.fill}" stroke="{style.border}" stroke-width="1"/>')
-    radius = 0 if style.shape in ("box3d", "note") else 8
-    parts.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{b.width:.1f}" height="{b.height:.1f}" rx="{radius}" '
-                 f'fill="{style.fill}" stroke="{style.border}" stroke-width="{thick}"{dash}/>')
-    if style.double:
-        parts.append(f'<rect x="{x0 + 3:.1f}" y="{y0 + 3:.1f}" width="{b.width - 6:.1f}" height="{b.height - 6:.1f}" '
-                     f'rx="{max(radius - 3, 0)}" fill="none" stroke="{style.border}" stroke-width="1"/>')
-    ty = y0 + _PAD_Y
-    for row in b.rows:
-        ty += _ROW_HEIGHT[row.style]
-        colour = f' fill="{style.text}"' if style.text != "#000000" and row.style != "output" else ""
-        parts.append(f'<text x="{x:.1f}" y="{ty - 3:.1f}" text-anchor="middle" {_FONT[row.style]}{colour}>'
-                     f"{_esc(row.text)}</text>")
-    parts.append("</g>")
-    return "".join(parts)
+def _fit_increasing_mean(targets: list[float], weights: list[float]) -> list[float]:
+    values: list[float] = []
+    wsum: list[float] = []
+    counts: list[int] = []
+    for t, w in zip(targets, weights, strict=True):
+        values.append(t)
+        wsum.append(w)
+        counts.append(1)
+        while len(values) > 1 and values[-2] > values[-1]:
+            w2, v2, c2 = wsum.pop(), values.pop(), counts.pop()
+            w1 = wsum[-1]
+            values[-1] = (values[-1] * w1 + v2 * w2) / (w1 + w2)
+            wsum[-1] = w1 + w2
+            counts[-1] += c2
+    out: list[float] = []
+    for v, c in zip(values, counts, strict=True):
+        out.extend([v] * c)
+    return out
+
+
+def _weighted_median(values: list[tuple[float, float]]) -> float:
+    """The weighted median of (value, weight) pairs; halfway between the middle two on a tie."""
+    if len(values) == 1:
+        return values[0][0]
+    values.sort()
+    half = sum(w for _, w in values) / 2
+    acc = 0.0
+    for k, (v, w) in enumerate(values):
+        acc += w
+        if acc > half + 1e-9:
+            return v
+        if abs(acc - half) <= 1e-9:
+            return (v + values[k + 1][0]) / 2
+    return values[-1][0]
+
+
+def _place(rank: list[int], across: list[float], seps: list[float],
+           nbr_lists: Sequence[list[list[tuple[int, float]]]]) -> None:
+    """Put each item of a rank at the weighted median of its neighbours, as near as the order and no overlap allow.
+
+    The median (not the mean) keeps chains and long edges straight: a box fed by one layer and feeding a
+    merge stays under the layer it follows. The least-squares fit under the spacing constraints is exact.
+    """
+    if not rank:
+        return
+    targets, weights = [], []
+    offset = 0.0
+    for k, i in enumerate(rank):
+        if k:
+            offset += seps[k - 1]
+        values = [(across[j], w) for nbrs in nbr_lists for j, w in nbrs[i]]
+        if values:
+            targets.append(_weighted_median(values) - offset)
+            weights.append(sum(w for _, w in values))
+        else:
+            targets.append(across[i] - offset)
+            weights.append(0.05)
+    fitted = _fit_increasing(targets, weights)
+    offset = 0.0
+    for k, i in enumerate(rank):
+        if k:
+            offset += seps[k - 1]
+        across[i] = fitted[k] + offset
+
+
+# -- the picture ----------------------------------------------------------------------------------------------
+@dataclass
+class _Chain:
+    edge: Edge
+    items: list[int]  # source, bend points, destination
+    skip: bool
+    out_port: float = 0.0  # offset of the start along the side of the source box
+    in_port: float = 0.0
+
+
+def layout_svg(graph: LayerGraph, options: GraphOptions | None = None, colours: NodeColours | None = None) -> str:
+    """A standalone SVG of an already flattened graph (see :func:`fapi_lab._layergraph.flatten`), no Graphviz.
+
+    Node groups are ``<g class="node" id="n0">`` … with the same ids as the DOT picture and a ``<title>`` holding
+    the layer key; edges are ``<g class="edge">`` (``"edge skip"`` for residual connections, ``"edge shared"``
+    for the dashed line joining calls of one shared layer); expanded nested models get a dashed
+    ``<g class="cluster">`` frame behind their layers.
+    """
+    options = options or GraphOptions()
+    colours = colours or NodeColours()
+    tb = options.direction == "TB"
+    nodes = graph.nodes
+    n = len(nodes)
+    if n == 0:
+        return ('<svg width="120px" height="40px" viewBox="0 0 120 40" xmlns="http://www.w3.org/2000/svg">'
+                f'<title>{_esc(graph.name)}</title><text x="8" y="24" font-size="12" '
+                'font-family="Helvetica, Arial, sans-serif" fill="#64748b">(empty graph)</text></svg>')
+    ids = node_ids(graph)
+    index = {node.key: i for i, node in enumerate(nodes)}
+    outputs = output_names_by_key(graph)
+    rows = [label_rows(node, options, outputs.get(node.key)) for node in nodes]
+    sizes = [_box_size(r) for r in rows]
+    edges = [e for e in dict.fromkeys(graph.edges) if e.src in index and e.dst in index and e.src != e.dst]
+    rank = _ranks(n, [(index[e.src], index[e.dst]) for e in edges],
+                  {index[k] for k in graph.inputs if k in index})
+
+    # items: the boxes 0..n-1, then bend points of long edges
+    ext = [w if tb else h for w, h in sizes]  # size across the flow
+    dep = [h if tb else w for w, h in sizes]  # size along the flow
+    paths: list[tuple[str, ...]] = [node.path for node in nodes]
+    item_rank = rank[:]
+    skips = skip_edges(graph)
+    spans = sorted(range(len(edges)), key=lambda k: rank[index[edges[k].dst]] - rank[index[edges[k].src]])
+    budget = _MAX_DUMMIES_PER_NODE * n + 1000
+    routed = set()
+    for k in spans:  # short edges first: they matter most for a readable picture
+        span = rank[index[edges[k].dst]] - rank[index[edges[k].src]] - 1
+        if span > 0 and span <= budget:
+            budget -= span
+            routed.add(k)
+    chains: list[_Chain] = []
+    for k, e in enumerate(edges):
+        s, d = index[e.src], index[e.dst]
+        items = [s]
+        if k in routed:
+            common = _common_prefix(paths[s], paths[d])
+            for r in range(rank[s] + 1, rank[d]):
+                items.append(len(item_rank))
+                item_rank.append(r)
+                ext.append(0.0)
+                dep.append(0.0)
+                paths.append(common)
+        items.append(d)
+        chains.append(_Chain(e, items, (e.src, e.dst) in skips))
+    total = len(item_rank)
+    up: list[list[tuple[int, float]]] = [[] for _ in range(total)]
+    down: list[list[tuple[int, float]]] = [[] for _ in range(total)]
+    links = [(a, b) for ch in chains for a, b in itertools.pairwise(ch.items)
+             if item_rank[b] > item_rank[a]]  # an edge on a cycle is drawn but takes no part in the layout
+    n_out, n_in = [0] * total, [0] * total
+    for a, b in links:
+        n_out[a] += 1
+        n_in[b] += 1
+    for a, b in links:
+        # long edges pulled straight hardest, then plain chains (one out, one in), then everything else
+        w = 8.0 if a >= n and b >= n else 2.0 if a >= n or b >= n else 1.0
+        if n_out[a] == 1 and n_in[b] == 1:
+            w *= 3.0
+        down[a].append((b, w))
+        up[b].append((a, w))
+
+    n_ranks = max(item_rank) + 1
+    layers: list[list[int]] = [[] for _ in range(n_ranks)]
+    for i, r in enumerate(item_rank):
+        layers[r].append(i)
+    layers = _order(layers, up, down, paths)
+
+    # separations between neighbours of a rank: boxes, bend points, frames, and room for "same weights"
+    shared_pairs = _shared_pairs(graph, index)
+    shared_next = {(a, b) for a, b in shared_pairs} | {(b, a) for a, b in shared_pairs}
+    label_w = _text_width(_SHARED_LABEL, _SHARED_FONT)
+    seps: list[list[float]] = []
+    for layer in layers:
+        row = []
+        for a, b in itertools.pairwise(layer):
+            gap = _GAP if a < n and b < n else _GAP_DUMMY
+            c = len(_common_prefix(paths[a], paths[b]))
+            leaving, entering = len(paths[a]) - c, len(paths[b]) - c
+            gap += _FRAME_PAD * (leaving + entering) + (0.0 if tb else _FRAME_LABEL * entering)
+            if (a, b) in shared_next:
+                gap = max(gap, label_w + 14 if tb else 30.0)
+            if (a < n and nodes[a].kind == "model") or (b < n and nodes[b].kind == "model"):
+                gap += _OFFSET_3D  # the second box drawn behind a nested model
+            row.append(ext[a] / 2 + gap + ext[b] / 2)
+        seps.append(row)
+
+    across = [0.0] * total
+    for layer, row in zip(layers, seps, strict=True):
+        pos = 0.0
+        for k, i in enumerate(layer):
+            if k:
+                pos += row[k - 1]
+            across[i] = pos
+        mid = pos / 2
+        for i in layer:
+            across[i] -= mid
+    big = total > 4000
+    for it in range(2 if big else 4):  # follow the parents, then the children, in turn
+        if it % 2 == 0:
+            for r in range(1, n_ranks):
+                _place(layers[r], across, seps[r], (up,))
+        else:
+            for r in range(n_ranks - 2, -1, -1):
+                _place(layers[r], across, seps[r], (down,))
+    for it in range(4 if big else 8):  # settle: each box at the median of its parents and children
+        for r in range(n_ranks) if it % 2 == 0 else range(n_ranks - 1, -1, -1):
+            _place(layers[r], across, seps[r], (up, down))
+
+    # positions along the flow: each rank as deep as its deepest box, with room for frame edges and titles
+    thickness = [0.0] * n_ranks
+    for i in range(n):
+        thickness[item_rank[i]] = max(thickness[item_rank[i]], dep[i])
+    first: dict[tuple[str, ...], int] = {}
+    last: dict[tuple[str, ...], int] = {}
+    for i in range(n):
+        p = paths[i]
+        for k in range(1, len(p) + 1):
+            q = p[:k]
+            first[q] = min(first.get(q, n_ranks), item_rank[i])
+            last[q] = max(last.get(q, -1), item_rank[i])
+    opening = [0] * (n_ranks + 1)
+    closing = [0] * (n_ranks + 1)
+    for q in first:
+        opening[first[q]] += 1
+        closing[last[q]] += 1
+    centre = [0.0] * n_ranks
+    at = opening[0] * (_FRAME_PAD + (_FRAME_LABEL if tb else 0.0))
+    for r in range(n_ranks):
+        if r:
+            at += (_RANK_GAP[options.direction] + closing[r - 1] * _FRAME_PAD
+                   + opening[r] * (_FRAME_PAD + (_FRAME_LABEL if tb else 0.0)))
+        centre[r] = at + thickness[r] / 2
+        at += thickness[r]
+
+    # ports: edges leave and enter a box spread along its side, in the order of where they go
+    outs: dict[int, list[_Chain]] = {}
+    ins: dict[int, list[_Chain]] = {}
+    for ch in chains:
+        outs.setdefault(ch.items[0], []).append(ch)
+        ins.setdefault(ch.items[-1], []).append(ch)
+    for i, group in outs.items():
+        group.sort(key=lambda ch: (across[ch.items[1]], ch.items[-1]))
+        for ch, off in zip(group, _spread(len(group), ext[i]), strict=True):
+            ch.out_port = off
+    for i, group in ins.items():
+        group.sort(key=lambda ch: (across[ch.items[-2]], ch.items[0]))
+        for ch, off in zip(group, _spread(len(group), ext[i]), strict=True):
+            ch.in_port = off
+
+    # drawing, in (across, along) coordinates until the end, where TB maps them to (x, y) and LR to (y, x)
+    pic = _Picture(_Geometry(tb, n, layers, item_rank, across, centre, thickness, ext, dep))
+    for path, (a0, l0, a1, l1) in _frames(n, paths, across, centre, item_rank, ext, dep, tb):
+        pic.frame(path, a0, l0, a1, l1)
+    for ch in chains:
+        pic.edge(ch, nodes)
+    slot = {i: (r, k) for r, layer in enumerate(layers) for k, i in enumerate(layer)}
+    for a, b in shared_pairs:
+        pic.shared(a, b, slot, nodes)
+    fills = shared_fills(graph)
+    for i, node in enumerate(nodes):
+        style = node_style(node, is_output=node.key in outputs, fill=colours.fills.get(node.key), shared_fill=fills)
+        pic.node(ids[node.key], node.key, rows[i], style, i, sizes[i])
+    return pic.svg(graph.name)
+
+
+def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    k = 0
+    while k < len(a) and k < len(b) and a[k] == b[k]:
+        k += 1
+    return a[:k]
+
+
+def _spread(k: int, extent: float) -> list[float]:
+    if k == 1:
+        return [0.0]
+    step = min(14.0, (extent - 2 * _RADIUS - 8) / (k - 1)) if extent > 2 * _RADIUS + 8 else 0.0
+    return [(j - (k - 1) / 2) * step for j in range(k)]
+
+
+def _shared_pairs(graph: LayerGraph, index: dict[str, int]) -> list[tuple[int, int]]:
+    """Consecutive calls of each shared layer (same weights), as the DOT renderer joins them."""
+    by_layer: dict[int, list[int]] = {}
+    for node in graph.nodes:
+        if node.shared:
+            by_layer.setdefault(node.layer.uid, []).append(index[node.key])
+    return [pair for calls in by_layer.values() for pair in itertools.pairwise(calls)]
+
+
+def _frames(n: int, paths: list[tuple[str, ...]], across: list[float], centre: list[float], item_rank: list[int],
+            ext: list[float], dep: list[float], tb: bool,
+            ) -> list[tuple[tuple[str, ...], tuple[float, float, float, float]]]:
+    """A rectangle (across0, along0, across1, along1) around the boxes of each nested model, outer ones first."""
+    boxes: dict[tuple[str, ...], list[float]] = {}
+    for i in range(n):
+        p = paths[i]
+        if not p:
+            continue
+        a, c = across[i], centre[item_rank[i]]
+        box = [a - ext[i] / 2, c - dep[i] / 2, a + ext[i] / 2, c + dep[i] / 2]
+        cur = boxes.get(p)
+        boxes[p] = box if cur is None else [min(cur[0], box[0]), min(cur[1], box[1]), max(cur[2], box[2]),
+                                            max(cur[3], box[3])]
+    for outer in {p[:k] for p in boxes for k in range(1, len(p))}:
+        boxes.setdefault(outer, [])
+    out: dict[tuple[str, ...], tuple[float, float, float, float]] = {}
+    for p in sorted(boxes, key=len, reverse=True):  # innermost first: an outer frame holds the inner ones
+        parts = [b for b in [boxes[p]] if b] + [out[q] for q in out if len(q) == len(p) + 1 and q[:-1] == p]
+        a0 = min(b[0] for b in parts) - _FRAME_PAD
+        l0 = min(b[1] for b in parts) - _FRAME_PAD
+        a1 = max(b[2] for b in parts) + _FRAME_PAD
+        l1 = max(b[3] for b in parts) + _FRAME_PAD
+        if tb:
+            l0 -= _FRAME_LABEL
+        else:
+            a0 -= _FRAME_LABEL
+        title = _text_width(p[-1], _FRAME_FONT, bold=True) + _text_width(" nested model", _FRAME_FONT) + 16
+        size_x = (a1 - a0) if tb else (l1 - l0)
+        if size_x < title:  # widen to fit the title
+            if tb:
+                a0, a1 = a0 - (title - size_x) / 2, a1 + (title - size_x) / 2
+            else:
+                l0, l1 = l0 - (title - size_x) / 2, l1 + (title - size_x) / 2
+        out[p] = (a0, l0, a1, l1)
+    return sorted(out.items(), key=lambda kv: len(kv[0]))
+
+
+def _num(v: float) -> str:
+    text = f"{v:.1f}"
+    return "0" if text == "-0.0" else text[:-2] if text.endswith(".0") else text
+
+
+@dataclass
+class _Geometry:
+    """Where everything went, in (across, along) coordinates: x and y for 'TB', y and x for 'LR'."""
+
+    tb: bool
+    n: int  # items below n are boxes, the rest bend points
+    layers: list[list[int]]
+    item_rank: list[int]
+    across: list[float]
+    centre: list[float]  # of each rank, along the flow
+    thickness: list[float]  # of each rank
+    ext: list[float]
+    dep: list[float]
+
+
+class _Picture:
+    """SVG pieces and the extent they cover; ``svg()`` wraps them in a shift that brings them into view."""
+
+    def __init__(self, geo: _Geometry) -> None:
+        self.geo = geo
+        self.tb = geo.tb
+        self.frames: list[str] = []
+        self.edges: list[str] = []
+        self.nodes: list[str] = []
+        self.lo = [float("inf"), float("inf")]
+        self.hi = [float("-inf"), float("-inf")]
+
+    def xy(self, a: float, l: float) -> tuple[float, float]:  # noqa: E741 (across, along)
+        return (a, l) if self.tb else (l, a)
+
+    def cover(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        self.lo = [min(self.lo[0], x0), min(self.lo[1], y0)]
+        self.hi = [max(self.hi[0], x1), max(self.hi[1], y1)]
+
+    def pt(self, a: float, l: float) -> str:  # noqa: E741
+        x, y = self.xy(a, l)
+        self.cover(x, y, x, y)
+        return f"{_num(x)},{_num(y)}"
+
+    # pieces --------------------------------------------------------------------------------------------------
+    def frame(self, path: tuple[str, ...], a0: float, l0: float, a1: float, l1: float) -> None:
+        x0, y0 = self.xy(a0, l0)
+        x1, y1 = self.xy(a1, l1)
+        self.cover(x0, y0, x1, y1)
+        self.frames.append(
+            f'<g class="cluster"><title>{_esc(path[-1])}</title>'
+            f'<rect x="{_num(x0)}" y="{_num(y0)}" width="{_num(x1 - x0)}" height="{_num(y1 - y0)}" rx="9" '
+            f'fill="#f5f3ff" fill-opacity="0.5" stroke="#7c3aed" stroke-width="1.1" stroke-dasharray="6 4"/>'
+            f'<text x="{_num(x0 + 8)}" y="{_num(y0 + 12)}" font-size="{_num(_FRAME_FONT)}" fill="#5b21b6">'
+            f'<tspan font-weight="bold">{_esc(path[-1])}</tspan> nested model</text></g>')
+
+    def edge(self, ch: _Chain, nodes: Sequence[Node]) -> None:
+        g = self.geo
+        s, d = ch.items[0], ch.items[-1]
+        sign = 1.0 if g.item_rank[d] > g.item_rank[s] else -1.0  # -1: an edge on a cycle, drawn backwards
+        start = (g.across[s] + ch.out_port, g.centre[g.item_rank[s]] + sign * g.dep[s] / 2)
+        tip = (g.across[d] + ch.in_port, g.centre[g.item_rank[d]] - sign * g.dep[d] / 2)
+        arrow, half = (_ARROW + 2, _ARROW_HALF + 1.5) if ch.skip else (_ARROW, _ARROW_HALF)
+        end = (tip[0], tip[1] - sign * arrow)
+        points = [start]
+        for i in ch.items[1:-1]:  # a bend point runs straight through its rank
+            r = g.item_rank[i]
+            points += [(g.across[i], g.centre[r] - g.thickness[r] / 2), (g.across[i], g.centre[r] + g.thickness[r] / 2)]
+        points.append(end)
+        path = [f"M{self.pt(*start)}"]
+        for k, (a, b) in enumerate(itertools.pairwise(points)):
+            if k % 2 == 1 or abs(a[0] - b[0]) < 0.5:
+                path.append(f"L{self.pt(*b)}")
+            else:  # between ranks: a smooth S, leaving and arriving along the flow
+                mid = (a[1] + b[1]) / 2
+                path.append(f"C{self.pt(a[0], mid)} {self.pt(b[0], mid)} {self.pt(*b)}")
+        src, dst = nodes[s].key, nodes[d].key
+        if ch.skip:
+            colour, width, cls, what = "#ea580c", "2.2", "edge skip", f"{src} → {dst}: skip (residual) connection"
+        else:
+            colour, width, cls, what = "#64748b", "1.2", "edge", f"{src} → {dst}"
+        head = " ".join(self.pt(*q) for q in (tip, (end[0] - half, end[1]), (end[0] + half, end[1])))
+        self.edges.append(
+            f'<g class="{cls}"><title>{_esc(what)}</title><path d="{" ".join(path)}" fill="none" '
+            f'stroke="{colour}" stroke-width="{width}"/><polygon points="{head}" fill="{colour}" '
+            f'stroke="{colour}" stroke-width="1" stroke-linejoin="round"/></g>')
+
+    def shared(self, a: int, b: int, slot: dict[int, tuple[int, int]], nodes: Sequence[Node]) -> None:
+        """A dashed "same weights" line between two calls of one shared layer."""
+        g = self.geo
+        (ra, ka), (rb, kb) = slot[a], slot[b]
+        if ra == rb and abs(ka - kb) == 1:  # side by side: a straight line through the gap kept for its label
+            u, v = (a, b) if ka < kb else (b, a)
+            l = g.centre[ra]  # noqa: E741
+            a0, a1 = g.across[u] + g.ext[u] / 2, g.across[v] - g.ext[v] / 2
+            line = f"M{self.pt(a0, l)} L{self.pt(a1, l)}"
+            label = self.label((a0 + a1) / 2, l - 4) if self.tb else self.label((a0 + a1) / 2 + 3, l + 4, start=True)
+        elif ra == rb:  # the same rank, further apart: an arc through the space before the rank
+            ta, tb_ = g.centre[ra] - g.dep[a] / 2, g.centre[rb] - g.dep[b] / 2
+            ctrl = min(ta, tb_) - 30
+            line = (f"M{self.pt(g.across[a], ta)} C{self.pt(g.across[a], ctrl)} "
+                    f"{self.pt(g.across[b], ctrl)} {self.pt(g.across[b], tb_)}")
+            apex = min(ta, tb_) - 22
+            label = (self.label((g.across[a] + g.across[b]) / 2, apex - 3) if self.tb
+                     else self.label((g.across[a] + g.across[b]) / 2, apex - 3, end=True))
+        else:  # different ranks: an arc beside the boxes in between
+            lo_r, hi_r = min(ra, rb), max(ra, rb)
+            left = min(g.across[a] - g.ext[a] / 2, g.across[b] - g.ext[b] / 2)
+            right = max(g.across[a] + g.ext[a] / 2, g.across[b] + g.ext[b] / 2)
+            for r in range(lo_r + 1, hi_r):
+                for i in g.layers[r]:
+                    if i < g.n and g.across[i] - g.ext[i] / 2 < right and g.across[i] + g.ext[i] / 2 > left:
+                        right = max(right, g.across[i] + g.ext[i] / 2)
+            ctrl = right + 36
+            sa = (g.across[a] + g.ext[a] / 2, g.centre[ra])
+            sb = (g.across[b] + g.ext[b] / 2, g.centre[rb])
+            line = f"M{self.pt(*sa)} C{self.pt(ctrl, sa[1])} {self.pt(ctrl, sb[1])} {self.pt(*sb)}"
+            apex, mid = right + 27, (sa[1] + sb[1]) / 2
+            label = self.label(apex + 4, mid + 3, start=True) if self.tb else self.label(apex + 12, mid)
+        colour = "#b45309"
+        self.edges.append(
+            f'<g class="edge shared"><title>{_esc(nodes[a].key)} and {_esc(nodes[b].key)}: same weights</title>'
+            f'<path d="{line}" fill="none" stroke="{colour}" stroke-width="1.2" stroke-dasharray="5 4"/>'
+            f'<text {label} font-size="{_num(_SHARED_FONT)}" fill="{colour}">{_SHARED_LABEL}</text></g>')
+
+    def label(self, a: float, l: float, *, start: bool = False, end: bool = False) -> str:  # noqa: E741
+        """Position attributes of a "same weights" label whose baseline is at (a, l)."""
+        x, y = self.xy(a, l)
+        w = _text_width(_SHARED_LABEL, _SHARED_FONT)
+        x0 = x if start else x - w if end else x - w / 2
+        self.cover(x0, y - _SHARED_FONT, x0 + w, y + 2)
+        anchor = "start" if start else "end" if end else "middle"
+        return f'x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}"'
+
+    def node(self, node_id: str, key: str, rows: Sequence[LabelRow], style: NodeStyle, i: int,
+             size: tuple[float, float]) -> None:
+        g = self.geo
+        x, y = self.xy(g.across[i], g.centre[g.item_rank[i]])
+        w, h = size
+        x0, y0 = x - w / 2, y - h / 2
+        self.cover(x0, y0 - _OFFSET_3D, x0 + w + _OFFSET_3D, y0 + h)
+        fill, border = _esc(style.fill), _esc(style.border)
+        stroke = "2.2" if style.thick else "1.3"
+        dash = ' stroke-dasharray="5 3"' if style.dashed else ""
+        box = f'x="{_num(x0)}" y="{_num(y0)}" width="{_num(w)}" height="{_num(h)}"'
+        parts = [f'<g class="node" id="{_esc(node_id)}"><title>{_esc(key)}</title>']
+        if style.shape == "box3d":  # a nested model: a second box behind, up and to the right
+            parts.append(f'<rect x="{_num(x0 + _OFFSET_3D)}" y="{_num(y0 - _OFFSET_3D)}" width="{_num(w)}" '
+                         f'height="{_num(h)}" rx="2" fill="{fill}" stroke="{border}" stroke-width="1"/>')
+        if style.shape == "note":  # a subclassed model: a page with a folded corner
+            f = 9.0
+            outline = [(x0, y0), (x0 + w - f, y0), (x0 + w, y0 + f), (x0 + w, y0 + h), (x0, y0 + h)]
+            corner = [(x0 + w - f, y0), (x0 + w - f, y0 + f), (x0 + w, y0 + f)]
+            parts.append(f'<polygon points="{_points(outline)}" fill="{fill}" stroke="{border}" '
+                         f'stroke-width="{stroke}"{dash}/><polyline points="{_points(corner)}" fill="none" '
+                         f'stroke="{border}" stroke-width="1"/>')
+        else:
+            radius = 2 if style.shape == "box3d" else _RADIUS
+            parts.append(f'<rect {box} rx="{_num(radius)}" fill="{fill}" stroke="{border}" '
+                         f'stroke-width="{stroke}"{dash}/>')
+        if style.double:  # a model output: a second border inside the first
+            parts.append(f'<rect x="{_num(x0 + 3)}" y="{_num(y0 + 3)}" width="{_num(w - 6)}" height="{_num(h - 6)}" '
+                         f'rx="{_num(_RADIUS - 3)}" fill="none" stroke="{border}" stroke-width="1"/>')
+        light = style.text != "#000000"  # white text on a dark fill (e.g. gradient colours)
+        text_fill = f' fill="{_esc(style.text)}"' if light else ""
+        top = y0 + _PAD_DOWN
+        for row in rows:
+            font = _FONTS[row.style]
+            base = top + (font.line + font.size * 0.7) / 2
+            top += font.line
+            fill_attr = (' fill="#bbf7d0"' if light else ' fill="#166534"') if row.style == "output" else text_fill
+            parts.append(f'<text x="{_num(x)}" y="{_num(base)}" text-anchor="middle" {font.attrs}{fill_attr}>'
+                         f"{_esc(row.text)}</text>")
+        parts.append("</g>")
+        self.nodes.append("".join(parts))
+
+    def svg(self, name: str) -> str:
+        dx, dy = _MARGIN - self.lo[0], _MARGIN - self.lo[1]
+        width = self.hi[0] - self.lo[0] + 2 * _MARGIN
+        height = self.hi[1] - self.lo[1] + 2 * _MARGIN
+        return "\n".join([
+            f'<svg width="{width:.0f}px" height="{height:.0f}px" viewBox="0 0 {width:.0f} {height:.0f}" '
+            'xmlns="http://www.w3.org/2000/svg" font-family="Helvetica, Arial, Liberation Sans, sans-serif" '
+            'class="fapi-lab-layout">',
+            f"<title>{_esc(name)}</title>",
+            f'<g transform="translate({_num(dx)} {_num(dy)})">',
+            *self.frames, *self.edges, *self.nodes,
+            "</g>",
+            "</svg>",
+        ])
+
+
+def _points(points: Sequence[tuple[float, float]]) -> str:
+    return " ".join(f"{_num(x)},{_num(y)}" for x, y in points)
