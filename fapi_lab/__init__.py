@@ -27,7 +27,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "LossWeightLab": ("fapi_lab._loss_weights", "LossWeightLab"),
     "loss_weights": ("fapi_lab._loss_weights", "loss_weights"),
     "ShapeTrace": ("fapi_lab._shapes", "ShapeTrace"),
+    "check": ("fapi_lab._exercises", "check"),
+    "exercises": ("fapi_lab._exercises", "exercises"),
     "explain": ("fapi_lab._explain", "explain"),
+    "hint": ("fapi_lab._exercises", "hint"),
     "explore": ("fapi_lab._explore", "explore"),
     "link_selection": ("fapi_lab._shapes", "link_selection"),
     "shapes": ("fapi_lab._shapes", "shapes"),
@@ -47,6 +50,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._activations import activations as activations
     from ._activations import get_activations as get_activations
     from ._doctor import doctor as doctor
+    from ._exercises import check as check
+    from ._exercises import exercises as exercises
+    from ._exercises import hint as hint
     from ._explain import explain as explain
     from ._explore import explore as explore
     from ._gradients import LiveGraph as LiveGraph

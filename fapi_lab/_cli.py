@@ -75,6 +75,37 @@ def _lessons(args: argparse.Namespace) -> int:
     return subprocess.call(cmd)
 
 
+def _repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def _student(args: argparse.Namespace) -> int:
+    from ._student import StudentVersionError, write_student_versions
+
+    root = _repo_root()
+    sources: list[Path] = []
+    for item in args.sources or [str(root / "solutions" / "exercises")]:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            sources.extend(sorted(path.glob("*.ipynb")))
+        elif path.suffix == ".ipynb" and path.is_file():
+            sources.append(path)
+        else:
+            print(f"fapi-lab student: {path} is neither a solution notebook (.ipynb) nor a folder of them")
+            return 1
+    if not sources:
+        print("fapi-lab student: no solution notebooks found")
+        return 1
+    out = Path(args.out).expanduser() if args.out else root / "notebooks" / "exercises"
+    try:
+        lines = write_student_versions(sources, out, force=args.force, root=root)
+    except StudentVersionError as exc:
+        print(f"fapi-lab student: {exc}")
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -92,6 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     les.add_argument("folder", nargs="?", default="fapi-lab-lessons", help="where to put them (default: %(default)s)")
     les.add_argument("--no-open", action="store_true", help="only copy; do not start JupyterLab")
     les.set_defaults(func=_lessons)
+    stu = sub.add_parser("student", help="make the student exercise notebooks from the solution notebooks")
+    stu.add_argument("sources", nargs="*", help="solution notebooks or folders (default: solutions/exercises)")
+    stu.add_argument("--out", help="where the student versions go (default: notebooks/exercises)")
+    stu.add_argument("--force", action="store_true", help="replace student notebooks that differ without asking")
+    stu.set_defaults(func=_student)
     return parser
 
 

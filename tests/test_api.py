@@ -8,8 +8,8 @@ import fapi_lab
 # Grows as capabilities land; a name leaves only with a deprecation.
 EXPECTED = {
     "ActivationViewer", "GraphView", "LiveGraph", "LossWeightLab", "ShapeTrace", "__version__", "activations",
-    "datasets", "doctor", "explain", "explore", "get_activations", "gradients", "graph", "link_selection", "live",
-    "loss_weights", "patterns", "quiet", "shapes",
+    "check", "datasets", "doctor", "exercises", "explain", "explore", "get_activations", "gradients", "graph",
+    "hint", "link_selection", "live", "loss_weights", "patterns", "quiet", "shapes",
 }
 
 
