@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 (tomli is in the test extra there)
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -71,5 +79,95 @@ def test_lesson_stays_offline_and_quiet(nb: Path) -> None:
         src = "".join(c["source"])
         assert "weights='imagenet'" not in src and 'weights="imagenet"' not in src, f"cell {i} downloads weights"
         assert ".load_data()" not in src, f"cell {i}: use lab.datasets, which works offline"
-    first_code = next("".join(c["source"]) for c in cells(nb) if c["cell_type"] == "code")
+    first_code = next("".join(c["source"]) for c in cells(nb) if c["cell_type"] == "code"
+                      and "colab-only" not in tags(c))  # the Colab cell imports only sys: see the Colab test
     assert "import fapi_lab" in first_code, "the first code cell imports fapi_lab (it silences TensorFlow)"
+
+
+# --- Colab: the badge and the set-up cell, both from pyproject.toml's one repository URL -----------------------
+
+REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+COLAB_SCRIPT = ROOT / "scripts" / "colab_cells.py"
+
+
+def colab_cells(nb: Path) -> list[tuple[int, dict]]:
+    return [(i, c) for i, c in enumerate(cells(nb)) if "colab-only" in tags(c)]
+
+
+def test_repository_url_is_a_github_repository() -> None:
+    assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", REPOSITORY), \
+        "[project.urls] Repository: Colab and the install cell need https://github.com/<owner>/<repo>"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_lesson_has_an_open_in_colab_badge_for_its_own_file(nb: Path) -> None:
+    owner_repo = REPOSITORY.removeprefix("https://github.com/")
+    link = f"https://colab.research.google.com/github/{owner_repo}/blob/main/notebooks/{nb.name}"
+    title = "".join(cells(nb)[0]["source"])
+    assert f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({link})" in title
+    everywhere = re.findall(r"https://colab\.research\.google\.com/github/[^)\s\"]*", nb.read_text())
+    assert everywhere == [link], "one Colab link per lesson, to this very file"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_lesson_starts_with_the_colab_install_cell(nb: Path) -> None:
+    cs = cells(nb)
+    first_code = next(i for i, c in enumerate(cs) if c["cell_type"] == "code")
+    assert [i for i, _ in colab_cells(nb)] == [first_code], "exactly one Colab cell, the first code cell"
+    cell = cs[first_code]
+    src = "".join(cell["source"])
+    assert f'%pip install -q "fapi_lab @ git+{REPOSITORY}"' in src, "installs fapi_lab from pyproject's URL"
+    assert "from google.colab import output\n" in src and "output.enable_custom_widget_manager()" in src
+    # Outside Colab it does nothing: every statement but `import sys` sits under the Colab check.
+    top_level = [line for line in src.splitlines() if line.strip() and not line.startswith((" ", "#"))]
+    assert top_level == ["import sys", 'if "google.colab" in sys.modules:'], top_level
+    # ... and says nothing: its stored run (the first of one fresh-kernel run, compared again by nbval) is empty.
+    assert cell["execution_count"] == 1 and cell["outputs"] == []
+    setup = next(c for c in cs[first_code + 1:] if c["cell_type"] == "code")
+    assert "".join(setup["source"]).startswith("import fapi_lab as lab\n"), "then the usual set-up cell"
+
+
+def test_colab_cells_script_leaves_the_lessons_as_they_are() -> None:
+    """The lessons are exactly what scripts/colab_cells.py makes of them (so its one URL is the one in use)."""
+    out = subprocess.run([sys.executable, str(COLAB_SCRIPT), "--check"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_colab_cells_script_follows_the_url_touches_only_lessons_and_is_idempotent(tmp_path: Path) -> None:
+    folder = tmp_path / "notebooks"
+    (folder / "exercises").mkdir(parents=True)
+    lessons = NOTEBOOKS[:2]
+    for nb in lessons:
+        shutil.copy(nb, folder / nb.name)
+    others = {folder / "exercises" / "01_exercise.ipynb": lessons[0].read_bytes(),  # looks like a lesson, is not
+              folder / "scratch.ipynb": lessons[1].read_bytes()}
+    for path, data in others.items():
+        path.write_bytes(data)
+    text = (ROOT / "pyproject.toml").read_text()
+    assert text.count(REPOSITORY) == 1, "the repository URL is written in exactly one place"
+    (tmp_path / "pyproject.toml").write_text(text.replace(REPOSITORY, "https://github.com/a-teacher/a-fork"))
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(COLAB_SCRIPT), "--notebooks", str(folder),
+                               "--pyproject", str(tmp_path / "pyproject.toml"), *extra],
+                              capture_output=True, text=True, timeout=120)
+
+    assert run("--check").returncode == 1
+    first = run()
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("updated:") == len(lessons)
+    stamped = {nb.name: (folder / nb.name).read_text() for nb in lessons}
+    for name, text in stamped.items():
+        assert "https://colab.research.google.com/github/a-teacher/a-fork/blob/main/notebooks/" + name in text
+        assert "git+https://github.com/a-teacher/a-fork\\\"" in text
+        assert REPOSITORY not in text
+        new = json.loads(text)["cells"]
+        old = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+        assert len(new) == len(old) and new[2:] == old[2:], "nothing but the badge and the Colab cell changes"
+        assert new[1]["execution_count"] is None and new[1]["outputs"] == []  # to be run again by run_lessons
+    second = run()
+    assert second.returncode == 0 and "updated:" not in second.stdout
+    assert {nb.name: (folder / nb.name).read_text() for nb in lessons} == stamped, "a second run changes nothing"
+    assert run("--check").returncode == 0
+    for path, data in others.items():
+        assert path.read_bytes() == data, f"{path.name} is not a lesson and must not be touched"
