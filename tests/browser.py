@@ -1,4 +1,4 @@
-"""A real JupyterLab on 127.0.0.1 driven by Playwright and the system Chromium (no browser download).
+"""A real JupyterLab or Notebook 7 on 127.0.0.1 driven by Playwright and the system Chromium (no browser download).
 
 Used by the browser tests: start a server with a temporary configuration in a temporary folder, open a
 notebook, run it, and hand the page to the test. Everything is cleaned up even when a test fails.
@@ -52,9 +52,17 @@ def notebook(path: Path, sources: list[str]) -> Path:
     return path
 
 
+# The two front ends one Jupyter server offers when both are installed: the page that opens a notebook.
+FRONT_ENDS = {"lab": "lab/tree", "notebook": "notebooks"}  # JupyterLab 4, Jupyter Notebook 7
+
+
 @contextmanager
-def jupyter_lab(root: Path) -> Iterator[str]:
-    """Start JupyterLab serving ``root``; yields the base URL with its token."""
+def jupyter_lab(root: Path, front_end: str = "lab") -> Iterator[str]:
+    """Start a Jupyter server serving ``root``; yields the URL of a notebook (``{path}``) with its token.
+
+    ``front_end`` is ``"lab"`` (JupyterLab) or ``"notebook"`` (Jupyter Notebook 7, the same server).
+    """
+    page = FRONT_ENDS[front_end]
     port, token = free_port(), "fapi-lab-test"
     cfg = root / ".jupyter-config"
     cfg.mkdir()
@@ -64,7 +72,8 @@ def jupyter_lab(root: Path) -> Iterator[str]:
     cmd = [str(jupyter), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
            f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.expose_app_in_browser=True", "--allow-root"]
+           "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
+           "--allow-root"]
     log = (root / "jupyter.log").open("w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -79,7 +88,7 @@ def jupyter_lab(root: Path) -> Iterator[str]:
                     log_text = (root / "jupyter.log").read_text()[-3000:]
                     raise RuntimeError("JupyterLab did not start:\n" + log_text) from None
                 time.sleep(0.5)
-        yield f"{base}/lab/tree/{{path}}?token={token}"
+        yield f"{base}/{page}/{{path}}?token={token}"
     finally:
         proc.terminate()
         try:

@@ -118,3 +118,35 @@ def test_moving_a_loss_weight_changes_the_readout(tmp_path: Path) -> None:
         page.wait_for_function("(b) => document.body.innerText.includes('× 10') && "
                                "!document.body.innerText.includes(b)", arg=before, timeout=20_000)
         screenshot(page, "loss-weights-after-change")
+
+
+NOTEBOOK7 = """\
+import fapi_lab as lab
+lab.quiet()
+from pathlib import Path
+view = lab.graph(lab.patterns.toy_resnet())
+view.observe(lambda change: Path("selected.txt").write_text(change["new"]), "selected")
+view"""
+
+
+def test_notebook7_front_end_renders_the_graph_and_follows_a_click(tmp_path: Path) -> None:
+    """The same widgets in Jupyter Notebook 7 (its own front end at /notebooks/, same server as JupyterLab)."""
+    notebook(tmp_path / "notebook7.ipynb", [NOTEBOOK7])
+    with jupyter_lab(tmp_path, front_end="notebook") as url, browser_page() as page:
+        page.goto(url.format(path="notebook7.ipynb"))
+        run_all_cells(page)
+        assert page.evaluate("() => window.jupyterapp.name") == "Jupyter Notebook"  # not JupyterLab
+        readout = page.locator(".widget-dropdown:has(label:text-is('layer')) select")  # the selected layer
+        node = page.locator(".fapi-lab-canvas g.node[aria-label='layer conv_2']")
+        node.wait_for(timeout=120_000)
+        assert readout.input_value() == "(none)"
+        screenshot(page, "notebook7-graph-before-click")
+        node.click()
+        assert wait_for_file(tmp_path / "selected.txt", "conv_2") == "conv_2"  # the kernel got the click
+        page.wait_for_function("(s) => s.value === 'conv_2'", arg=readout.element_handle(), timeout=20_000)
+        page.wait_for_selector(".fapi-lab-canvas g.fl-selected[aria-label='layer conv_2']", timeout=10_000)
+        screenshot(page, "notebook7-graph-after-click")
+        page.locator(".fapi-lab-canvas g.node[aria-label='layer block_2_output']").click()
+        assert wait_for_file(tmp_path / "selected.txt", "block_2_output") == "block_2_output"
+        page.wait_for_function("(s) => s.value === 'block_2_output'", arg=readout.element_handle(), timeout=20_000)
+        assert page.locator(".fapi-lab-canvas g.fl-in").count() == 2  # an Add: both of its inputs are marked
