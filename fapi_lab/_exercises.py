@@ -124,7 +124,7 @@ class ExerciseList(list):
     """The exercises as a table (``lab.exercises()``)."""
 
     def __str__(self) -> str:
-        return "\n".join(f"{e.id:7} {e.lesson:14} {e.title}" for e in self)
+        return "\n".join(f"{e.id:7} {e.lesson:18} {e.title}" for e in self)
 
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><td><code>{html.escape(e.id)}</code></td><td>{html.escape(e.lesson)}</td>"
@@ -342,6 +342,9 @@ def need_model(answer: Any, ctx: Context, *, what: str = "a functional keras.Mod
             answer = answer()
         except Exception as exc:
             raise Stop(_raised(exc, "Calling your function")) from None
+        if answer is None or answer is ...:
+            raise Stop("Your function returned nothing yet: end it with return and the model it builds.",
+                       answered=False)
     if isinstance(answer, keras.KerasTensor):
         raise Stop("This is a symbolic tensor, not a model yet: wrap it, e.g. "
                    "keras.Model(inputs=your_input, outputs=this_tensor, name=...), and check that model.")
@@ -453,8 +456,8 @@ def expect_outputs(graph: LayerGraph, wanted: dict[str, Shape], *, exact: bool =
         same_shape = [n for n, (_, s) in unnamed.items() if tuple(s) == tuple(shape)]
         if same_shape:
             problems.append(Problem(
-                f"No output is called {name!r}, but your output {same_shape[0]!r} has the shape it needs "
-                f"({format_shape(shape)}): give the layer that makes it name={name!r}. Keras names each output "
+                f"No output is called {name!r}, but your output {same_shape[0]!r} has the shape it needs, "
+                f"{format_shape(shape)}: give the layer that makes it name={name!r}. Keras names each output "
                 f"after its layer, and compile(loss={{...}}) finds outputs by those names.",
                 (have[same_shape[0]][0],)))
             unnamed.pop(same_shape[0])
@@ -474,7 +477,8 @@ def expect_outputs(graph: LayerGraph, wanted: dict[str, Shape], *, exact: bool =
 
 def _last_axis_advice(got: Shape, want: Shape) -> str:
     if len(got) == len(want) and tuple(got[:-1]) == tuple(want[:-1]):
-        return f" The last axis is the number of units of the layer that makes it: {want[-1]}."
+        return (f" The last axis is set by the layer that makes it (the units of a Dense layer, the filters of a "
+                f"convolution, the sum of the parts of a concatenate): it should be {want[-1]}.")
     if len(got) > len(want):
         return (" It still has an extra axis: a Dense layer works on the last axis only, so flatten or pool "
                 "the earlier axes before it.")
