@@ -1,0 +1,501 @@
+"""Exercises for lessons 3 and 4: saving and loading; one graph, many models; models called like layers.
+
+Two answers are judged together with the models the task hands out: ex2.1 gets ``(autoencoder, encoder)`` and
+ex2.4 gets ``(encoder_model, decoder_model, nested_autoencoder)``, so the judge can tell the student's model
+*reuses* the given layers (the same weights) from a copy that merely looks the same. Layer identity is read from
+the layer graphs (:attr:`LayerInfo.uid`, one per set of weights) or, for a nested model, by comparing the called
+model with the given one through public Keras API (``model.get_layer``).
+
+ex2.3's answer is a function ``round_trip(model, folder)``; its judge trains a tiny model, calls the function with
+a fresh temporary folder, and looks at what was written there and at what came back.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._exercises import (
+    Context,
+    Exercise,
+    Problem,
+    Stop,
+    expect_inputs,
+    need_callable,
+    need_model,
+    nodes_of,
+    output_map,
+    run_forward,
+    total_params,
+)
+from .._layergraph import LayerGraph, Node, Shape
+from .._render_dot import format_shape
+
+LESSON_3 = "lesson 3"
+LESSON_4 = "lesson 4"
+
+
+# -- private helpers (see the report: candidates for _exercises.py) ---------------------------------------------
+def _raised(exc: BaseException, what: str) -> str:
+    """The framework's explanation of an error raised by the student's code (``_exercises._raised`` is private)."""
+    from .._explain import explain
+
+    explanation = explain(exc)
+    if explanation.recognised:
+        return f"{what} raised {type(exc).__name__}: {explanation.title}. {explanation.why} Fix: {explanation.fix}"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{what} raised {type(exc).__name__}: {first[:300]}"
+
+
+def _unpack(answer: Any, names: tuple[str, ...], exercise_id: str) -> tuple[Any, ...]:
+    """An answer that is a tuple of models (the given ones and the student's): each checked for a placeholder."""
+    if not isinstance(answer, tuple | list) or len(answer) != len(names):
+        together = ", ".join(names)
+        raise Stop(f"This check needs {len(names)} models together, in this order: "
+                   f"lab.check({exercise_id!r}, ({together})). Run the check cell as it is given.")
+    for name, value in zip(names, answer, strict=True):
+        if value is ...:
+            raise Stop(f"Replace the ... in the exercise cell with your model {name}, run that cell, then run this "
+                       f"check again.", answered=False)
+    return tuple(answer)
+
+
+def _size(shape: Shape) -> int:
+    size = 1
+    for d in shape[1:]:
+        size *= d if d is not None else 1
+    return size
+
+
+def _weighted_nodes(graph: LayerGraph) -> list[Node]:
+    """Calls of layers that own weights, at the top level of the graph (nested models count as one)."""
+    return [n for n in graph.nodes if n.kind in ("layer", "op", "model") and n.layer.params > 0]
+
+
+def _sample(graph: LayerGraph, count: int, seed: int) -> np.ndarray:
+    shape = graph.node(graph.inputs[0]).output_shapes[0]
+    if any(d is None for d in shape[1:]):
+        raise Stop(f"The input has shape {format_shape(shape)}; the check needs a fixed shape for one sample.")
+    return np.random.default_rng(seed).random((count, *shape[1:]), dtype="float32")
+
+
+# -- ex2.1: the encoder out of the (loaded) autoencoder ---------------------------------------------------------
+def _bottleneck(graph: LayerGraph) -> tuple[int, Node]:
+    """(position, node) of the narrowest layer call of an autoencoder: where the encoder half ends."""
+    candidates = [(i, n) for i, n in enumerate(graph.nodes)
+                  if n.kind != "input" and n.output_shapes and n.key not in graph.output_keys]
+    if not candidates:
+        raise Stop("The autoencoder has no layer between its input and its output, so it has no bottleneck. Run "
+                   "the cell that loads it again, unchanged.")
+    return min(candidates, key=lambda item: (_size(item[1].output_shapes[0]), item[0]))
+
+
+def _judge_encoder(answer: Any, ctx: Context) -> list[Problem]:
+    from .. import get_activations
+
+    autoencoder, encoder = _unpack(answer, ("autoencoder", "encoder"), "ex2.1")
+    autoencoder, whole = need_model(autoencoder, ctx, what="the autoencoder the task loads (keep its cell as is)")
+    encoder, graph = need_model(encoder, ctx, what="the encoder: a functional keras.Model")
+    position, bottleneck = _bottleneck(whole)
+    code_shape = bottleneck.output_shapes[0]
+    if encoder is autoencoder:
+        end = whole.node(whole.output_keys[0]).output_shapes[0]
+        raise Stop(f"encoder is the autoencoder itself (it ends at {format_shape(end)}, the reconstruction). The "
+                   f"task asks for a second model: the same input, but ending at the bottleneck {bottleneck.key!r} "
+                   f"{format_shape(code_shape)}.")
+    known = {n.layer.uid: n for n in whole.nodes}
+    copies = [n for n in _weighted_nodes(graph) if n.layer.uid not in known]
+    if copies:
+        listing = ", ".join(repr(n.key) for n in copies)
+        same_names = [n.key for n in copies if n.name in {m.name for m in whole.nodes}]
+        names_note = (" They have the autoencoder's layer names, but a name is only a label: a new layer object "
+                      "is a new set of weights." if same_names else "")
+        many = len(copies) > 1
+        return [Problem(
+            f"Layer{'s' * many} {listing} of your encoder {'are' if many else 'is a'} new layer{'s' * many} with "
+            f"{'their' if many else 'its'} own weights, not the autoencoder's trained layer{'s' * many}: even with "
+            f"the same numbers copied in, training one model would no longer change the other.{names_note} "
+            f"keras.Model(inputs, outputs) copies nothing: build the encoder from tensors of the autoencoder's own "
+            f"graph (its input, and the output of one of its layers), so the encoder reuses the layers that "
+            f"training changed.", tuple(n.key for n in copies))]
+    problems = expect_inputs(graph, [whole.node(whole.inputs[0]).output_shapes[0]])
+    outputs = output_map(graph)
+    if len(outputs) != 1:
+        listing = ", ".join(f"{n} {format_shape(s)}" for n, (_, s) in outputs.items())
+        problems.append(Problem(f"Your encoder has {len(outputs)} outputs ({listing}); an encoder has one: the "
+                                f"code at the bottleneck {bottleneck.key!r} {format_shape(code_shape)}.",
+                                tuple(k for k, _ in outputs.values())))
+    if problems:
+        return problems
+    (_, (out_key, out_shape)), = outputs.items()
+    out_uid = graph.node(out_key).layer.uid
+    if out_uid != bottleneck.layer.uid:
+        where = next((i for i, n in enumerate(whole.nodes) if n.layer.uid == out_uid), position)
+        side = ("stops before the bottleneck, inside the encoder half" if where < position else
+                "goes past the bottleneck into the decoder half")
+        return [Problem(f"Your encoder ends at {out_key!r} {format_shape(out_shape)}: it {side}. The encoder ends "
+                        f"where the autoencoder is narrowest, at its bottleneck {bottleneck.key!r} "
+                        f"{format_shape(code_shape)}: the code that the decoder half rebuilds the image from.",
+                        (out_key,))]
+    x = _sample(whole, 8, seed=21)
+    saved = autoencoder.get_weights()
+    try:
+        reference = np.asarray(get_activations(autoencoder, x, layers=[bottleneck.key])[bottleneck.key])
+        same = np.allclose(run_forward(encoder, x, what="Your encoder"), reference, atol=1e-5)
+        autoencoder.set_weights([w + 0.05 for w in saved])
+        moved = np.asarray(get_activations(autoencoder, x, layers=[bottleneck.key])[bottleneck.key])
+        follows = np.allclose(run_forward(encoder, x, what="Your encoder"), moved, atol=1e-5)
+    finally:
+        autoencoder.set_weights(saved)
+    if not same or not follows:
+        return [Problem(f"On 8 images your encoder's output differs from the autoencoder's {bottleneck.key!r} "
+                        f"output: check that the encoder starts at the autoencoder's input and takes the path "
+                        f"through the autoencoder's layers.", (out_key,))]
+    layer_names = ", ".join(repr(n.key) for n in _weighted_nodes(graph))
+    in_shape = graph.node(graph.inputs[0]).output_shapes[0]
+    ctx.verified += [f"input {format_shape(in_shape)}, the autoencoder's own input shape",
+                     f"it ends at the bottleneck {bottleneck.key!r} {format_shape(code_shape)}",
+                     f"its layers ({layer_names}) are the autoencoder's own layers, not copies",
+                     f"on 8 images it computes exactly the autoencoder's {bottleneck.key!r} output",
+                     "changing the autoencoder's weights changes the encoder's output the same way: one set of "
+                     "weights, two models"]
+    return []
+
+
+# -- ex2.2: an ensemble that averages three models ---------------------------------------------------------------
+def _judge_ensemble(answer: Any, ctx: Context) -> list[Problem]:
+    import keras
+
+    model, graph = need_model(answer, ctx, what="the ensemble: a functional keras.Model")
+    if len(graph.inputs) != 1:
+        listing = ", ".join(repr(k) for k in graph.inputs)
+        return [Problem(f"Your ensemble has {len(graph.inputs)} inputs ({listing}): each member would look at a "
+                        f"different sample, so their predictions are not about the same thing and their average "
+                        f"means nothing. An ensemble feeds ONE sample to every member: make one keras.Input and "
+                        f"call each of the three models on that same tensor.", tuple(graph.inputs))]
+    problems = expect_inputs(graph, [(None, 128)])
+    if problems:
+        return problems
+    calls = [n for n in graph.nodes if n.kind == "model"]
+    members: dict[int, list[Node]] = {}
+    for n in calls:
+        members.setdefault(n.layer.uid, []).append(n)
+    if not calls:
+        dense = nodes_of(graph, "Dense", deep=False)
+        extra = (f" Your model calls {len(dense)} Dense layer{'s' * (len(dense) != 1)} directly instead."
+                 if dense else "")
+        return [Problem(f"Your ensemble calls no model: the task averages three whole models, each made by "
+                        f"get_model(), each called on the input like a layer.{extra}",
+                        tuple(n.key for n in dense))]
+    if len(members) == 1 and len(calls) > 1:
+        name = calls[0].key
+        return [Problem(f"Your ensemble calls the same model {name!r} {len(calls)} times: one set of weights, so "
+                        f"the {len(calls)} predictions are identical and their average is just that model's "
+                        f"prediction. Make three separate models (three get_model() calls), each with its own "
+                        f"weights, and call each one once.", tuple(n.key for n in calls))]
+    if len(members) != 3:
+        listing = ", ".join(repr(v[0].key) for v in members.values())
+        return [Problem(f"Your ensemble calls {len(members)} model{'s' * (len(members) != 1)} ({listing}); the "
+                        f"task averages three.", tuple(n.key for n in calls))]
+    outputs = output_map(graph)
+    if len(outputs) != 1:
+        listing = ", ".join(f"{n} {format_shape(s)}" for n, (_, s) in outputs.items())
+        return [Problem(f"Your ensemble has {len(outputs)} outputs ({listing}): the three predictions side by "
+                        f"side. An ensemble gives one prediction per sample: merge the three into their average "
+                        f"and make that the only output.", tuple(k for k, _ in outputs.values()))]
+    (out_name, (out_key, out_shape)), = outputs.items()
+    merge = graph.node(out_key)
+    if merge.class_name == "Concatenate":
+        return [Problem(f"Your output {out_name!r} {format_shape(out_shape)} is a Concatenate: it puts the three "
+                        f"predictions side by side, 3 numbers per sample, instead of combining them into one. "
+                        f"Merge them with an average, which keeps the members' shape (None, 1).", (out_key,))]
+    if merge.class_name == "Add":
+        return [Problem(f"Your output {out_name!r} is an Add: the sum of three predictions is about three times "
+                        f"too large. An ensemble averages them: use the merge that divides by the number of "
+                        f"members.", (out_key,))]
+    if merge.kind == "model":
+        return [Problem(f"Your output is model {out_key!r} itself: the three predictions are never merged. Merge "
+                        f"the three members' outputs with an average and make that the output.", (out_key,))]
+    if tuple(out_shape) != (None, 1):
+        return [Problem(f"Your output {out_name!r} has shape {format_shape(out_shape)}; the average of three "
+                        f"(None, 1) predictions is (None, 1).", (out_key,))]
+    feeding = set(graph.predecessors(out_key))
+    unmerged = [v[0].key for v in members.values() if v[0].key not in feeding]
+    if unmerged:
+        return [Problem(f"Model{'s' * (len(unmerged) > 1)} {', '.join(map(repr, unmerged))} "
+                        f"{'are' if len(unmerged) > 1 else 'is'} called but not merged into the output: the "
+                        f"average must take all three members' predictions.", tuple(unmerged))]
+    objects = [model.get_layer(v[0].name) for v in members.values()]
+    if not all(isinstance(m, keras.Model) for m in objects):
+        raise Stop("The check could not find your three member models by their names: give each a different name.")
+    x = _sample(graph, 4, seed=22)
+    mean = np.mean([run_forward(m, x, what=f"Member {m.name!r}") for m in objects], axis=0)
+    if not np.allclose(run_forward(model, x, what="Your ensemble"), mean, atol=1e-5):
+        return [Problem(f"On 4 samples your output {out_name!r} is not the mean of the three members' "
+                        f"predictions: the merge must average them, with nothing after it.", (out_key,))]
+    params = total_params(graph)
+    ctx.verified += ["one input (None, 128), shared by all members",
+                     f"three separate models ({', '.join(repr(m.name) for m in objects)}), each called once",
+                     f"one output {out_name!r} (None, 1), made by {merge.class_name}",
+                     "on 4 samples the ensemble's prediction is the mean of the members' predictions",
+                     f"{params:,} parameters: three members with their own weights"]
+    return []
+
+
+# -- ex2.3: save and load without losing anything ----------------------------------------------------------------
+def _tiny_trained_model() -> tuple[Any, np.ndarray]:
+    """The model the check hands to round_trip: small, compiled, trained two steps (so the optimizer has state)."""
+    import keras
+    from keras import layers
+
+    features = keras.Input(shape=(8,), name="features")
+    hidden = layers.Dense(4, activation="relu", name="hidden")(features)
+    scores = layers.Dense(3, name="scores")(hidden)
+    model = keras.Model(features, scores, name="tiny_classifier")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    rng = np.random.default_rng(23)
+    x = rng.random((16, 8), dtype="float32")
+    model.fit(x, rng.integers(0, 3, size=16), epochs=1, batch_size=8, verbose=0)
+    return model, x
+
+
+def _saving_error(exc: BaseException, folder: str) -> str:
+    text = str(exc).replace(folder + os.sep, "").replace(folder, "<folder>")
+    if "Invalid filepath extension for saving" in text:
+        received = text.rsplit("filepath=", 1)[-1].rstrip(". ") if "filepath=" in text else ""
+        name = f" {received!r}" if received else ""
+        return (f"Saving raised ValueError: Keras 3 refuses the file name{name}. A whole model is saved to ONE file "
+                f"whose name ends in .keras. A name without that extension meant a SavedModel folder in "
+                f"TensorFlow 2 (documents 000 and 002); Keras 3 writes one only with model.export(), for serving, "
+                f"and cannot load it back as a Keras model. Give the file a name that ends in .keras, inside the "
+                f"folder the function is given.")
+    if "save_format" in text:
+        return ("Saving raised ValueError: the save_format argument is gone in Keras 3: the end of the file name "
+                "chooses the format now. Remove the argument and give the file a name that ends in .keras.")
+    if "No model config found" in text:
+        return ("Loading raised ValueError: the file holds weights only (save_weights), no architecture, so "
+                "load_model cannot rebuild a model from it. Save the whole model, architecture and weights and "
+                "compile settings together, in one .keras file, and load that.")
+    if "File format not supported" in text:
+        return ("Loading raised ValueError: keras.models.load_model reads .keras files (and legacy .h5 ones), not "
+                "the SavedModel folder that model.export() writes: an export is for serving and comes back only as "
+                "an inference layer. Save the whole model to a .keras file instead, and load that.")
+    if "File not found" in text:
+        return (f"Loading raised ValueError: {text.splitlines()[0][:200]} Load the same file name that the "
+                f"function saved to.")
+    if "filename must end in `.weights.h5`" in text:
+        return ("Saving raised ValueError: save_weights writes weights only, to a name ending in .weights.h5; but "
+                "weights alone lose the architecture and the training state. Save the whole model to one .keras "
+                "file.")
+    return _raised(exc, "Your round_trip(model, folder)")
+
+
+def _files(folder: str) -> list[str]:
+    """Every file written under ``folder``, as a relative path with forward slashes."""
+    top = Path(folder)
+    return sorted(p.relative_to(top).as_posix() for p in top.rglob("*") if p.is_file())
+
+
+def _judge_round_trip(answer: Any, ctx: Context) -> list[Problem]:
+    import keras
+
+    what = "a function round_trip(model, folder) that returns the loaded model"
+    if isinstance(answer, keras.layers.Layer):  # a model is callable too: the result of calling round_trip
+        raise Stop(f"The check needs {what}; you passed a model ({type(answer).__name__} {answer.name!r}). Pass the "
+                   f"function itself, without calling it (no parentheses): the check calls it on a model of its own.")
+    round_trip = need_callable(answer, what=what)
+    model, x = _tiny_trained_model()
+    before = model.predict(x, verbose=0)
+    steps = int(model.optimizer.iterations.numpy())
+    with tempfile.TemporaryDirectory(prefix="fapi_lab_ex2_3_") as folder:
+        try:
+            loaded = round_trip(model, folder)
+        except Exception as exc:
+            raise Stop(_saving_error(exc, folder)) from None
+        files = _files(folder)
+    if loaded is None:
+        return [Problem("Your round_trip returned None: it must end by returning the model that loading gave back "
+                        "(a function without return gives None).")]
+    if loaded is model:
+        return [Problem("Your round_trip returned the very model it was given, not the one loaded from the file: "
+                        "that proves nothing about what the file holds. Return the model that loading gives back.")]
+    if not isinstance(loaded, keras.Model):
+        text = repr(loaded)
+        return [Problem(f"Your round_trip returned a {type(loaded).__name__} ({text[:60]}); it should return the "
+                        f"model loaded back from the file (a keras.Model).")]
+    if not files:
+        return [Problem("Your round_trip wrote nothing inside the folder it was given: save the model into that "
+                        "folder (the check gives a new, empty one each time and looks there for the file).")]
+    keras_files = [f for f in files if f.endswith(".keras")]
+    if not keras_files:
+        weights = [f for f in files if f.endswith(".weights.h5")]
+        legacy = [f for f in files if f.endswith(".h5") and f not in weights]
+        if legacy:
+            return [Problem(f"Your round_trip saved {legacy[0]!r}: HDF5, Keras 2's format, which Keras 3 still "
+                            f"reads and writes but calls legacy (model.save warns about it, and some models do "
+                            f"not load back from it). The native format is one .keras file: name the file so.")]
+        if weights:
+            return [Problem(f"Your round_trip saved the weights only ({weights[0]!r}): no architecture, no compile "
+                            f"settings, no optimizer state. Rebuilding the model around them needs the code that "
+                            f"built it; the task asks to save the whole model, in one .keras file.")]
+        listing = ", ".join(repr(f) for f in files[:4])
+        return [Problem(f"Your round_trip wrote {listing} but no .keras file: save the whole model to one file "
+                        f"whose name ends in .keras.")]
+    problems = []
+    if loaded.name != model.name or [la.name for la in loaded.layers] != [la.name for la in model.layers]:
+        problems.append(Problem(f"The loaded model is {loaded.name!r} with layers "
+                                f"{[la.name for la in loaded.layers]}; the model given to round_trip is "
+                                f"{model.name!r} with {[la.name for la in model.layers]}: return the model loaded "
+                                f"from the file you saved, unchanged."))
+    try:
+        after = loaded.predict(x, verbose=0)
+    except Exception as exc:
+        raise Stop(_raised(exc, "Predicting with the loaded model")) from None
+    if np.shape(after) != np.shape(before) or not np.allclose(after, before, atol=1e-6):
+        problems.append(Problem("The loaded model's predictions differ from the original's on the same 16 samples: "
+                                "the trained weights did not survive the round trip. A whole-model .keras file "
+                                "keeps them."))
+    if getattr(loaded, "optimizer", None) is None or not getattr(loaded, "compiled", True):
+        problems.append(Problem("The loaded model is not compiled: its loss, metrics and optimizer were lost, so "
+                                "training cannot simply continue. Saving the whole model keeps the compile "
+                                "settings; rebuilding from a config or weights does not."))
+    elif int(loaded.optimizer.iterations.numpy()) != steps:
+        problems.append(Problem("The loaded model's optimizer starts from scratch (its step count was reset): the "
+                                "optimizer's state was not saved with the model. A whole-model .keras file keeps it."))
+    if problems:
+        return problems
+    ctx.verified += [f"saved one .keras file inside the folder it was given ({len(files)} file"
+                     f"{'s' * (len(files) != 1)} written)",
+                     "returned a new model, loaded from that file (not the one it was given)",
+                     "the same model name and layer names",
+                     "the same predictions as the trained original, on 16 samples",
+                     "still compiled, with the optimizer's state kept: training can continue where it stopped"]
+    return []
+
+
+# -- ex2.4: encoder and decoder models nested in an autoencoder --------------------------------------------------
+def _judge_nested(answer: Any, ctx: Context) -> list[Problem]:
+    encoder, decoder, autoencoder = _unpack(answer, ("encoder_model", "decoder_model", "nested_autoencoder"),
+                                            "ex2.4")
+    encoder, enc_graph = need_model(encoder, ctx, what="the encoder_model the task gives (keep its cell as is)")
+    decoder, dec_graph = need_model(decoder, ctx, what="the decoder_model the task gives (keep its cell as is)")
+    model, graph = need_model(autoencoder, ctx, what="nested_autoencoder: a functional keras.Model")
+    in_shape = enc_graph.node(enc_graph.inputs[0]).output_shapes[0]
+    code_shape = output_map(enc_graph)[next(iter(output_map(enc_graph)))][1]
+    out_shape = output_map(dec_graph)[next(iter(output_map(dec_graph)))][1]
+    problems = expect_inputs(graph, [in_shape])
+    if problems:
+        return problems
+    calls = {n.key: n for n in graph.nodes if n.kind == "model"}
+    called = {key: model.get_layer(n.name) for key, n in calls.items()}
+    found: dict[str, str] = {}
+    for given, label in ((encoder, "encoder_model"), (decoder, "decoder_model")):
+        keys = [k for k, obj in called.items() if obj is given]
+        if keys:
+            found[label] = keys[0]
+            continue
+        given_layers = {id(la) for la in given.layers}
+        inlined = [n.key for n in graph.nodes if n.kind == "layer" and n.layer.params > 0
+                   and id(model.get_layer(n.name)) in given_layers]
+        if inlined:
+            problems.append(Problem(
+                f"The layers of {label} ({', '.join(map(repr, inlined))}) sit directly in your model, one by one, "
+                f"instead of {label} as one call: your model starts from {label}'s own input tensor, so Keras sees "
+                f"its layers, not the model. Make a new keras.Input and call the model {label} on it, like a "
+                f"layer.", tuple(inlined)))
+            continue
+        want = (in_shape, code_shape) if given is encoder else (code_shape, out_shape)
+        lookalike = [k for k, n in calls.items() if called[k] is not encoder and called[k] is not decoder
+                     and n.input_shapes[:1] == (want[0],) and n.output_shapes[:1] == (want[1],)]
+        if lookalike:
+            same_name = " (it has the same name, but a name is only a label)" if calls[lookalike[0]].name == \
+                given.name else ""
+            problems.append(Problem(
+                f"Your model calls model {lookalike[0]!r}, which is not the {label} the task gives but a separate "
+                f"model with its own weights{same_name}: training your autoencoder would not train {label}. Call "
+                f"{label} itself.", (lookalike[0],)))
+        else:
+            problems.append(Problem(f"Your model never calls {label}: the task chains the two given models, "
+                                    f"encoder_model then decoder_model, each called like a layer."))
+    if problems:
+        return problems
+    enc_key, dec_key = found["encoder_model"], found["decoder_model"]
+    if graph.predecessors(dec_key) != [enc_key]:
+        before = ", ".join(repr(k) for k in graph.predecessors(dec_key))
+        return [Problem(f"decoder_model ({dec_key!r}) is called on {before}, not on the output of encoder_model "
+                        f"({enc_key!r}): the decoder rebuilds the image from the encoder's code "
+                        f"{format_shape(code_shape)}.", (dec_key,))]
+    outputs = output_map(graph)
+    if len(outputs) != 1 or next(iter(outputs.values()))[0] != dec_key:
+        listing = ", ".join(f"{n} {format_shape(s)}" for n, (_, s) in outputs.items())
+        return [Problem(f"Your model's outputs are {listing}; the task's one output is what decoder_model "
+                        f"({dec_key!r}) gives, {format_shape(out_shape)}.", tuple(k for k, _ in outputs.values()))]
+    extra = [n.key for n in graph.nodes if n.kind not in ("input", "model")]
+    if extra:
+        return [Problem(f"Your model has layers of its own besides the two models ({', '.join(map(repr, extra))}); "
+                        f"the task's autoencoder is only the two given models, one after the other.", tuple(extra))]
+    x = _sample(graph, 4, seed=24)
+    chained = run_forward(decoder, run_forward(encoder, x, what="encoder_model"), what="decoder_model")
+    if not np.allclose(run_forward(model, x, what="Your autoencoder"), chained, atol=1e-5):
+        raise Stop("On 4 images your autoencoder computes something else than the two models one after the other.")
+    params = total_params(graph)
+    if params != encoder.count_params() + decoder.count_params():
+        raise Stop(f"Your autoencoder has {params:,} parameters, not the {encoder.count_params():,} + "
+                   f"{decoder.count_params():,} of the two models.")
+    ctx.verified += [f"one new input {format_shape(in_shape)}",
+                     f"calls encoder_model as one layer: {format_shape(in_shape)} → {format_shape(code_shape)}",
+                     f"then decoder_model as one layer on its output: {format_shape(code_shape)} → "
+                     f"{format_shape(out_shape)}",
+                     f"{params:,} parameters = encoder_model's + decoder_model's: the same weights, not copies",
+                     "on 4 images it gives exactly what the two models give one after the other"]
+    return []
+
+
+EXERCISES = [
+    Exercise(
+        id="ex2.1", title="Take the encoder out of a loaded autoencoder", lesson=LESSON_4,
+        judge=_judge_encoder, answer="your encoder model (in encoder)",
+        hints=("keras.Model(inputs, outputs) copies no layer: any two tensors of the autoencoder's graph make a "
+               "model that uses the autoencoder's own, trained layers.",
+               "The loaded model still knows its graph: model.inputs gives its input tensor(s), and "
+               "model.get_layer(name).output the tensor a layer made (lesson 1 draws one that way).",
+               "The encoder goes from the autoencoder's input to the output of its narrowest layer, 'code'; "
+               "lab.shapes(autoencoder) shows where that is."),
+        outline=(("the autoencoder's input (None, 784)", "the autoencoder's own first layer"),
+                 ("the autoencoder's own first layer", "its bottleneck 'code' (None, 32) = the encoder's output"))),
+    Exercise(
+        id="ex2.2", title="Average three models into an ensemble", lesson=LESSON_4,
+        judge=_judge_ensemble, answer="your ensemble model (in ensemble)",
+        hints=("Make the three members first, with three get_model() calls: three models, three sets of weights.",
+               "A model is called like a layer: one keras.Input of 128 features, and each member called on that "
+               "same tensor gives its (None, 1) prediction.",
+               "layers.average (or layers.Average) merges a list of same-shaped tensors into their mean; that "
+               "mean is the ensemble's output."),
+        outline=(("one input (None, 128)", "model 1"), ("one input (None, 128)", "model 2"),
+                 ("one input (None, 128)", "model 3"), ("model 1", "their average (None, 1)"),
+                 ("model 2", "their average (None, 1)"), ("model 3", "their average (None, 1)"))),
+    Exercise(
+        id="ex2.3", title="Save a model and load it back without losing anything", lesson=LESSON_3,
+        judge=_judge_round_trip, answer="a function round_trip(model, folder) that returns the loaded model",
+        hints=("Run the check and read the error: Keras 3 decides the format by the end of the file name.",
+               "Lesson 3, 'The whole model in one file': one file keeps the architecture, the weights, the "
+               "compile settings and the optimizer's state.",
+               "Build the path with os.path.join(folder, a name ending in '.keras'), save the model there, and "
+               "return what keras.models.load_model gives for the same path.")),
+    Exercise(
+        id="ex2.4", title="Nest the encoder and the decoder in one autoencoder", lesson=LESSON_4,
+        judge=_judge_nested, answer="your nested_autoencoder model",
+        hints=("A model takes tensors and returns tensors, so it can be called on a tensor exactly like a layer; "
+               "its layers, and their weights, come with it.",
+               "Start from a NEW keras.Input of one image (784 numbers): starting from encoder_model's own input "
+               "would put the encoder's layers into your model one by one.",
+               "Call encoder_model on the new input, decoder_model on the result, and wrap input and output in "
+               "keras.Model(..., name=...)."),
+        outline=(("a new input (None, 784)", "encoder_model, called as one layer (None, 32)"),
+                 ("encoder_model, called as one layer (None, 32)", "decoder_model, called as one layer (None, 784)"))),
+]

@@ -1,0 +1,764 @@
+"""Exercises for lesson 6: residual connections, Inception modules, merges, 1×1 bottlenecks.
+
+Two answers are functions from a tensor to a tensor (a block); their judges call them on fresh ``keras.Input``
+tensors of several shapes, so a block that only fits one input shape does not pass. When the student's block
+raises while it is being built (the usual failure of a merge), the layer calls made up to that point are read
+back as a graph, so the message can name the branches by their layer names and shapes.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import _keras_adapter as adapter
+from .._exercises import (
+    Context,
+    Exercise,
+    Problem,
+    Stop,
+    expect_inputs,
+    expect_outputs,
+    expect_params,
+    need_callable,
+    need_model,
+    output_map,
+    run_forward,
+)
+from .._layergraph import LayerGraph, Node, Shape
+from .._render_dot import format_shape
+
+LESSON_6 = "lesson 6"
+_MERGE_MISMATCH = re.compile(r"Inputs have incompatible shapes|Cannot broadcast shape")
+_CONCAT_MISMATCH = re.compile(r"`Concatenate` layer requires inputs with matching shapes")
+_SHAPE_TEXT = re.compile(r"\((?:None|\d+)(?:, *(?:None|\d+))*,?\)|\[(?:None|\d+)(?:, *(?:None|\d+))*\]")
+
+
+# -- private helpers (see the report: candidates for _exercises.py) ---------------------------------------------
+def _raised(exc: BaseException, what: str) -> str:
+    """The framework's explanation of an error the student's code raised (``_exercises._raised`` is private),
+    without lab.explain's general fix: that fix is code, and a judge's message shows none."""
+    from .._explain import explain
+
+    explanation = explain(exc)
+    if explanation.recognised:
+        return f"{what} raised {type(exc).__name__}: {explanation.title}. {explanation.why}"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{what} raised {type(exc).__name__}: {first[:300]}"
+
+
+@dataclass
+class _Call:
+    """One call of the student's block on a fresh input: the input, the result or the error, and (after an
+    error) the graph of the layer calls made before it."""
+
+    x: Any
+    result: Any = None
+    error: BaseException | None = None
+    partial: LayerGraph | None = None
+
+    def leaves(self) -> list[tuple[str, Shape]]:
+        """(layer key, shape) of the tensors made but not used yet when the error came: the merge's inputs."""
+        if self.partial is None:
+            return []
+        found = []
+        for key, index in self.partial.outputs:
+            node = self.partial.node(key)
+            if node.kind != "input" and index < len(node.output_shapes):
+                found.append((key, node.output_shapes[index]))
+        return found
+
+
+def _call_block(fn: Callable[..., Any], shape: Shape, *args: Any, **kwargs: Any) -> _Call:
+    import keras
+
+    call = _Call(keras.Input(shape=tuple(shape), name="x"))
+    made: list[Any] = []
+
+    def note(leaves: list[Any]) -> None:
+        made[:] = leaves
+
+    with adapter.record_calls(note):
+        try:
+            call.result = fn(call.x, *args, **kwargs)
+        except Exception as exc:
+            call.error = exc
+    if call.error is not None and made:
+        try:
+            call.partial = adapter.read(list(made))
+        except Exception:
+            call.partial = None
+    return call
+
+
+def _need_signature(fn: Callable[..., Any], signature: str, *args: Any, **kwargs: Any) -> None:
+    try:
+        inspect.signature(fn).bind(None, *args, **kwargs)
+    except TypeError as exc:
+        raise Stop(f"The check calls your function like the task's {signature}, and Python says: {exc}. Give "
+                   f"it exactly the task's arguments.") from None
+    except ValueError:  # no signature to read (a builtin): let the call itself tell
+        return
+
+
+def _need_tensor(result: Any, case: str) -> Any:
+    import keras
+
+    if isinstance(result, keras.KerasTensor):
+        return result
+    if result is None:
+        raise Stop(f"Called on {case}, your function returned None: it must end by returning the block's output "
+                   f"tensor (the result of its last layer call), so that blocks can be chained.")
+    if isinstance(result, keras.Model):
+        raise Stop(f"Called on {case}, your function returned a model ({result.name!r}); the task's block returns "
+                   f"the output tensor, so it can be used in the middle of a bigger model. Return the tensor "
+                   f"and leave keras.Model to whoever calls the block.")
+    if isinstance(result, list | tuple):
+        raise Stop(f"Called on {case}, your function returned a {type(result).__name__} of {len(result)} items; "
+                   f"the task's block returns one tensor.")
+    raise Stop(f"Called on {case}, your function returned a {type(result).__name__}, not a symbolic tensor: "
+               f"return the output of the block's last layer call.")
+
+
+def _as_model(call: _Call, ctx: Context, case: str, name: str) -> tuple[Any, LayerGraph]:
+    import keras
+
+    y = _need_tensor(call.result, case)
+    try:
+        model = keras.Model(call.x, y, name=name)
+    except ValueError as exc:
+        if "not connected" not in str(exc):
+            raise Stop(_raised(exc, f"Making a model of your block on {case}")) from None
+        raise Stop(f"Called on {case}, your function returned a tensor that is not computed from the x it was "
+                   f"given. Build the block on the argument x: don't make a new keras.Input inside the "
+                   f"function, and don't use a tensor from an earlier cell.") from None
+    return need_model(model, ctx)
+
+
+def _built(answer: Any, merge_advice: str) -> Any:
+    """A function that builds the model is called here, so that a merge it gets wrong is explained in this
+    exercise's terms (``merge_advice``) rather than with the general fix of lab.explain."""
+    import keras
+
+    if not callable(answer) or isinstance(answer, keras.Model | keras.layers.Layer | type):
+        return answer
+    try:
+        return answer()
+    except Exception as exc:
+        if _MERGE_MISMATCH.search(str(exc)):
+            met = " and ".join(format_shape(s) for s in _shapes_in(exc)[:2]) or "two different shapes"
+            raise Stop(f"Calling your function raised {type(exc).__name__}: an add got {met}. An add sums value "
+                       f"by value, so both tensors need the same shape. {merge_advice}") from None
+        raise Stop(_raised(exc, "Calling your function")) from None
+
+
+def _ancestors(graph: LayerGraph, key: str) -> set[str]:
+    """``key`` and every layer call it is computed from."""
+    seen: set[str] = set()
+    frontier = [key]
+    while frontier:
+        k = frontier.pop()
+        if k not in seen:
+            seen.add(k)
+            frontier.extend(graph.predecessors(k))
+    return seen
+
+
+def _merge_inputs(graph: LayerGraph, key: str) -> list[str]:
+    """The keys feeding a merge, in the order of its inputs (a key twice if the same tensor is used twice)."""
+    return [e.src for e in sorted((e for e in graph.edges if e.dst == key), key=lambda e: e.dst_index)]
+
+
+def _in_order(graph: LayerGraph, keys: set[str]) -> list[str]:
+    return [k for k in graph.keys if k in keys]
+
+
+def _kernel(node: Node) -> tuple[int, ...]:
+    size = node.layer.config.get("kernel_size", ())
+    return tuple(size) if isinstance(size, list | tuple) else (size, size)
+
+
+def _is_conv(node: Node) -> bool:
+    return node.class_name == "Conv2D"
+
+
+def _is_pointwise(node: Node) -> bool:
+    """A 1×1 convolution, or a Dense layer on a feature map (the same thing: it mixes each pixel's channels)."""
+    return (_is_conv(node) and _kernel(node) == (1, 1)) or node.class_name == "Dense"
+
+
+def _adds(graph: LayerGraph) -> list[Node]:
+    return [n for n in graph.nodes if n.class_name == "Add"]
+
+
+def _residual_pair(graph: LayerGraph, add: Node, in_key: str) -> tuple[str, str] | None:
+    """(shortcut, main) feeding ``add``: both computed from the input, sharing nothing else, and the main path
+    has a convolution. The shortcut is the input itself or a path beside the main one (a projection)."""
+    srcs = _merge_inputs(graph, add.key)
+    ancestry = {s: _ancestors(graph, s) for s in srcs}
+
+    def wide(key: str) -> int:
+        return sum(1 for k in ancestry[key] if _is_conv(graph.node(k)) and _kernel(graph.node(k)) != (1, 1))
+
+    pairs = []
+    for i, shortcut in enumerate(srcs):
+        for j, main in enumerate(srcs):
+            if i == j or in_key not in ancestry[shortcut] or in_key not in ancestry[main]:
+                continue
+            if ancestry[shortcut] & ancestry[main] != {in_key}:
+                continue
+            if any(_is_conv(graph.node(k)) for k in ancestry[main]):
+                pairs.append((shortcut, main))
+    # of two paths beside each other, the shortcut is the plainer one: x itself, else the one with fewer
+    # wide (3×3) convolutions, else the shorter one
+    pairs.sort(key=lambda p: (p[0] != in_key, wide(p[0]) - wide(p[1]), len(ancestry[p[0]])))
+    return pairs[0] if pairs else None
+
+
+def _no_skip_message(graph: LayerGraph, add: Node, in_key: str) -> Problem:
+    srcs = _merge_inputs(graph, add.key)
+    names = " and ".join(repr(s) for s in srcs)
+    if set(srcs) == {in_key}:
+        what = "adds the block input to itself: the convolutions are not on any path to it"
+    else:
+        what = (f"adds {names}, which are all computed through the same convolutions, so nothing skips "
+                f"them and this is not a residual connection (the gradient gets no short path back)")
+    return Problem(f"Your add {add.key!r} {what}. One input of the add must be the main path's output, the "
+                   f"other the block's input {in_key!r} itself, or, when the shapes differ, {in_key!r} through "
+                   f"a 1×1 convolution of its own (beside the main path, not after it).",
+                   (add.key, *dict.fromkeys(srcs)))
+
+
+def _shape_of(text: str) -> Shape | None:
+    try:
+        value = ast.literal_eval(text.replace("[", "(").replace("]", ")"))
+    except (ValueError, SyntaxError):
+        return None
+    return tuple(value) if isinstance(value, tuple) else None
+
+
+def _shapes_in(exc: BaseException) -> list[Shape]:
+    found = [_shape_of(s) for s in _SHAPE_TEXT.findall(str(exc))]
+    return [s for s in found if s is not None]
+
+
+def _listing(items: Sequence[tuple[str, Shape]]) -> str:
+    return ", ".join(f"{key!r} {format_shape(shape)}" for key, shape in items)
+
+
+def _batch(shape: Shape, n: int = 2, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, *shape)).astype("float32")
+
+
+# -- ex4.1 --------------------------------------------------------------------------------------------------------
+_RESIDUAL_SIGNATURE = "residual_block(x, filters, strides=1)"
+# (x's shape without the batch axis, filters, strides, the block's output shape)
+_RESIDUAL_CASES: tuple[tuple[Shape, int, int, Shape], ...] = (
+    ((16, 16, 32), 32, 1, (None, 16, 16, 32)),  # same shape: the identity shortcut
+    ((16, 16, 16), 32, 1, (None, 16, 16, 32)),  # more channels: a 1×1 projection
+    ((16, 16, 32), 64, 2, (None, 8, 8, 64)),    # strides=2 and more channels: a strided 1×1 projection
+    ((15, 15, 32), 32, 2, (None, 8, 8, 32)),    # odd size, strides=2: a projection although the channels agree
+)
+
+
+def _residual_case_text(shape: Shape, filters: int, strides: int) -> str:
+    text = f"x of shape {format_shape((None, *shape))} with filters={filters}"
+    return text + (f" and strides={strides}" if strides != 1 else "")
+
+
+def _residual_raised(call: _Call, case: str, want: Shape) -> Problem:
+    exc = call.error
+    assert exc is not None
+    keys = tuple(k for k, _ in call.leaves())
+    if _MERGE_MISMATCH.search(str(exc)):
+        met = _shapes_in(exc)
+        shapes = " and ".join(format_shape(s) for s in met[:2]) if met else "two different shapes"
+        x_shape = tuple(call.x.shape)
+        if want[-1] != x_shape[-1] and tuple(want[1:3]) != tuple(x_shape[1:3]):
+            differ = "channels and its height and width"
+        elif want[-1] != x_shape[-1]:
+            differ = "channels"
+        else:
+            differ = "height and width"
+        return Problem(
+            f"Called on {case}, your block's add raised: it got {shapes}. An add sums value by value, so both "
+            f"inputs need the same shape, but here the main path changes the {differ} of x and the shortcut "
+            f"does not. When x does not have the main path's shape, bring the shortcut to it with a 1×1 "
+            f"convolution ({want[-1]} filters, with the block's strides) before adding: a linear projection.",
+            keys)
+    return Problem(_raised(exc, f"Calling your residual_block on {case}"), keys)
+
+
+def _residual_shape_problem(got: Shape, want: Shape, case: str, key: str, strides: int) -> Problem:
+    text = f"Called on {case}, your block returns {format_shape(got)}; the task needs {format_shape(want)}."
+    if len(got) != len(want):
+        text += " The block must keep the feature map's four axes (batch, height, width, channels)."
+    elif got[-1] != want[-1]:
+        text += f" The block's output has `filters` channels: {want[-1]} here."
+    elif tuple(got[1:3]) != tuple(want[1:3]) and (got[1] or 0) < (want[1] or 0):
+        text += " The map shrank: a 3×3 window without padding='same' loses a pixel on each border"
+        text += (", and with strides=2 and padding='same' a map becomes half as high and wide, rounded up."
+                 if strides != 1 else ".")
+    else:
+        text += (" With strides=2 the block halves the height and width (rounded up): the main path's first "
+                 "convolution takes the strides, and so does the shortcut's projection.")
+    return Problem(text, (key,))
+
+
+def _residual_case(fn: Callable[..., Any], ctx: Context, case_spec: tuple[Shape, int, int, Shape]
+                   ) -> tuple[list[Problem], str, Any]:
+    """The problems with one call of the block (at most one), or the line for ctx.verified and the model."""
+    shape, filters, strides, want = case_spec
+    case = _residual_case_text(shape, filters, strides)
+    kwargs = {"strides": strides} if strides != 1 else {}
+    call = _call_block(fn, shape, filters, **kwargs)
+    if call.error is not None:
+        ctx.graph = call.partial or ctx.graph
+        return [_residual_raised(call, case, want)], "", None
+    model, graph = _as_model(call, ctx, case, "residual_check")
+    in_key = graph.inputs[0]
+    out_key = graph.outputs[0][0]
+    got = tuple(model.output.shape)
+    adds = _adds(graph)
+    concat = [n for n in graph.nodes if n.class_name == "Concatenate"]
+    if not adds and concat:
+        return [Problem(f"Your block joins the paths with a concatenate ({concat[0].key!r}), which stacks their "
+                        f"channels side by side. A residual connection adds them: output = x + f(x), so the "
+                        f"layers only learn a correction to x.", (concat[0].key,))], "", None
+    if got != want:
+        return [_residual_shape_problem(got, want, case, out_key, strides)], "", None
+    if not adds:
+        return [Problem(f"Called on {case}, your block has no add: nothing carries x around the convolutions. A "
+                        f"residual connection adds the block's input (the shortcut) to the output of the main "
+                        f"path.", (out_key,))], "", None
+    found = [(add, _residual_pair(graph, add, in_key)) for add in adds]
+    good = [(add, pair) for add, pair in found if pair is not None]
+    if not good:
+        return [_no_skip_message(graph, adds[-1], in_key)], "", None
+    identity = (None, *shape) == want
+    problems: list[Problem] = []
+    for _, (shortcut, main) in good:
+        on_shortcut = _in_order(graph, _ancestors(graph, shortcut) - {in_key})
+        on_main = [k for k in _in_order(graph, _ancestors(graph, main) - {in_key}) if _is_conv(graph.node(k))]
+        if identity and on_shortcut:
+            params = sum(graph.node(k).layer.params for k in on_shortcut)
+            problems.append(Problem(
+                f"Called on {case}: x already has the shape of the main path's output {format_shape(want)}, so "
+                f"the shortcut should be x itself (an identity shortcut: no weights, and the cleanest path for "
+                f"the gradient). Yours goes through {', '.join(map(repr, on_shortcut))} ({params:,} parameters). "
+                f"Project the shortcut only when the shapes differ.", tuple(on_shortcut)))
+            continue
+        if not identity:
+            convs = [k for k in on_shortcut if _is_conv(graph.node(k))]
+            wide = [k for k in convs if _kernel(graph.node(k)) != (1, 1)]
+            if wide:
+                size = "×".join(map(str, _kernel(graph.node(wide[0]))))
+                problems.append(Problem(
+                    f"Called on {case}: the shortcut's convolution {wide[0]!r} has a {size} window. A projection "
+                    f"shortcut is a 1×1 convolution: it only maps x's channels (and, with strides, its size) to "
+                    f"the main path's, so the shortcut stays cheap and almost direct. Looking at neighbours is the "
+                    f"main path's job.", (wide[0],)))
+                continue
+            if not convs:
+                problems.append(Problem(
+                    f"Called on {case}: your shortcut reshapes x with {', '.join(map(repr, on_shortcut))} only. "
+                    f"The task's projection is a 1×1 convolution with the block's strides, a linear map that "
+                    f"learns how x's channels become the main path's.", tuple(on_shortcut)))
+                continue
+        kind = "identity shortcut" if identity else "1×1 projection shortcut"
+        line = (f"{_residual_case_text(shape, filters, strides)}: {kind}, {len(on_main)} convolution"
+                f"{'s' * (len(on_main) != 1)} on the main path, output {format_shape(want)}")
+        return [], line, model
+    return problems[:1], "", None
+
+
+def _judge_residual(answer: Any, ctx: Context) -> list[Problem]:
+    fn = need_callable(answer, what=f"a function {_RESIDUAL_SIGNATURE}")
+    _need_signature(fn, _RESIDUAL_SIGNATURE, 32, strides=2)
+    lines = []
+    model = None
+    for spec in _RESIDUAL_CASES:
+        problems, line, model = _residual_case(fn, ctx, spec)
+        if problems:
+            return problems
+        lines.append(line)
+    # one forward pass (on the last case: strided, odd-sized) is enough to show the block computes
+    shape, _, _, want = _RESIDUAL_CASES[-1]
+    out = run_forward(model, _batch(shape))
+    if np.shape(out) != (2, *want[1:]):
+        raise Stop(f"On a batch of 2 maps of {format_shape((None, *shape))}, your block returned "
+                   f"{np.shape(out)}, not {(2, *want[1:])}.")
+    ctx.verified += lines
+    ctx.verified.append("each time an add reads the shortcut by a path that skips the main path's convolutions; "
+                        "a forward pass on a batch of 2")
+    return []
+
+
+# -- ex4.2 --------------------------------------------------------------------------------------------------------
+_INCEPTION_SIGNATURE = "inception_block(x)"
+_BRANCH_CHANNELS = (16, 32, 16, 32)  # a, b, c, d
+_INCEPTION_CASES: tuple[tuple[Shape, Shape], ...] = (
+    ((32, 32, 64), (None, 16, 16, 96)),
+    ((15, 15, 8), (None, 8, 8, 96)),
+)
+
+
+def _inception_params(channels: int) -> int:
+    """The task's block on ``channels`` input channels: a 1×1→16; b 1×1→32, 3×3→32; c pool, 3×3→16;
+    d 1×1→32, 3×3→32, 3×3→32 (each convolution with a bias)."""
+    def conv(k: int, c_in: int, c_out: int) -> int:
+        return k * k * c_in * c_out + c_out
+
+    return (conv(1, channels, 16) + conv(1, channels, 32) + conv(3, 32, 32) + conv(3, channels, 16)
+            + conv(1, channels, 32) + conv(3, 32, 32) + conv(3, 32, 32))
+
+
+def _inception_raised(call: _Call, case: str) -> Problem:
+    exc = call.error
+    assert exc is not None
+    branches = call.leaves()
+    keys = tuple(k for k, _ in branches)
+    listing = _listing(branches) if branches else ", ".join(format_shape(s) for s in _shapes_in(exc))
+    if _CONCAT_MISMATCH.search(str(exc)):
+        met = _shapes_in(exc)
+        sizes = {tuple(s[-3:-1]) for s in met if len(s) >= 3}
+        if len(sizes) <= 1 and met:
+            return Problem(
+                f"Called on {case}, your concatenate raised although the branches ({listing}) have the same "
+                f"height and width: it joins them along another axis than the channels. An Inception block "
+                f"stacks the branches' channels: the last axis (the default).", keys)
+        return Problem(
+            f"Called on {case}, the concatenate raised: your branches end in {listing}. A concatenate stacks "
+            f"the branches' channels, so all other axes must agree: every branch must end at the same height "
+            f"and width. A 3×3 window (convolution or pooling) without padding='same' loses a pixel on each "
+            f"border, so branches with different numbers of 3×3 layers drift apart; with padding='same', a "
+            f"stride-1 layer keeps the size and a stride-2 layer halves it (rounded up), in every branch alike.",
+            keys)
+    if _MERGE_MISMATCH.search(str(exc)):
+        return Problem(
+            f"Called on {case}, your block adds the branches ({listing}), and the add raised: adding needs "
+            f"equal shapes, and it would mix the branches into one. An Inception block concatenates them along "
+            f"the channels instead, so the output keeps what every branch found: "
+            f"{' + '.join(map(str, _BRANCH_CHANNELS))} = {sum(_BRANCH_CHANNELS)} channels.", keys)
+    return Problem(_raised(exc, f"Calling your inception_block on {case}"), keys)
+
+
+def _inception_case(fn: Callable[..., Any], ctx: Context, shape: Shape, want: Shape
+                    ) -> tuple[list[Problem], Any]:
+    """The problems with one call of the block (at most one), and the model around it."""
+    model = None
+    case = f"x of shape {format_shape((None, *shape))}"
+    call = _call_block(fn, shape)
+    if call.error is not None:
+        ctx.graph = call.partial or ctx.graph
+        return [_inception_raised(call, case)], model
+    model, graph = _as_model(call, ctx, case, "inception_check")
+    in_key = graph.inputs[0]
+    concats = [n for n in graph.nodes if n.class_name == "Concatenate"]
+    if not concats:
+        merges = [n for n in graph.nodes if n.is_merge]
+        if merges:
+            m = merges[-1]
+            return [Problem(f"Your block joins the branches with {m.class_name} {m.key!r}, which combines them "
+                            f"value by value into {format_shape(m.output_shapes[0])}. An Inception block "
+                            f"concatenates them along the channels, so the output keeps what every branch "
+                            f"found: {' + '.join(map(str, _BRANCH_CHANNELS))} = {sum(_BRANCH_CHANNELS)} "
+                            f"channels.", (m.key,))], model
+        return [Problem("Your block has no concatenate: the task's four branches are joined by concatenating "
+                        "them along the channels.", tuple(k for k, _ in graph.outputs))], model
+    cat = concats[-1]
+    edges = sorted((e for e in graph.edges if e.dst == cat.key), key=lambda e: e.dst_index)
+    srcs = [e.src for e in edges]
+    shapes = [tuple(e.shape or ()) for e in edges]
+    branches = list(zip(srcs, shapes, strict=True))
+    if len(srcs) != 4:
+        return [Problem(f"Your concatenate {cat.key!r} joins {len(srcs)} tensor{'s' * (len(srcs) != 1)} "
+                        f"({_listing(branches)}); the task's block has four branches, a, b, c and d.",
+                        (cat.key, *srcs))], model
+    cut_off = [s for s in srcs if in_key not in _ancestors(graph, s)]
+    if cut_off:
+        return [Problem(f"Branch {cut_off[0]!r} does not start from the block's input x: every branch reads x.",
+                        (cut_off[0],))], model
+    axis = cat.layer.config.get("axis", -1)
+    if axis not in (-1, 3):
+        return [Problem(f"Your concatenate {cat.key!r} joins the branches along axis {axis}; an Inception block "
+                        f"stacks their channels, the last axis (the default).", (cat.key,))], model
+    got = tuple(model.output.shape)
+    out_key = graph.outputs[0][0]
+    if tuple(got[1:3]) != tuple(want[1:3]):
+        return [Problem(f"Called on {case}, your block gives {format_shape(got)}; the task's block halves the "
+                        f"height and width (rounded up) to {format_shape(want)}. Keep each branch's stride-2 "
+                        f"layer: padding='same' lines the branches up without changing what the strides do.",
+                        (out_key, *srcs))], model
+    channels = [s[-1] for s in shapes]
+    if sorted(channels) != sorted(_BRANCH_CHANNELS) or got[-1] != want[-1]:
+        return [Problem(f"Your branches end with {', '.join(map(str, channels))} channels ({_listing(branches)}), "
+                        f"{sum(c or 0 for c in channels)} in all; the task's give "
+                        f"{', '.join(map(str, _BRANCH_CHANNELS))}, so the block's output has {want[-1]} channels.",
+                        tuple(srcs))], model
+    params = expect_params(graph, _inception_params(shape[-1]), explain=(
+        "Keep the task's layers and windows (1×1 and 3×3 convolutions, a 3×3 pool): the fix is in the padding, "
+        "not in the window sizes. A 1×1 window lines up trivially, but it no longer looks at any neighbours."))
+    return params, model
+
+
+def _judge_inception(answer: Any, ctx: Context) -> list[Problem]:
+    fn = need_callable(answer, what=f"a function {_INCEPTION_SIGNATURE}")
+    _need_signature(fn, _INCEPTION_SIGNATURE)
+    model = None
+    for shape, want in _INCEPTION_CASES:
+        problems, model = _inception_case(fn, ctx, shape, want)
+        if problems:
+            return problems
+    shape, want = _INCEPTION_CASES[-1]
+    out = run_forward(model, _batch(shape))
+    if np.shape(out) != (2, *want[1:]):
+        raise Stop(f"On a batch of 2 maps of {format_shape((None, *shape))}, your block returned "
+                   f"{np.shape(out)}, not {(2, *want[1:])}.")
+    ctx.verified += [
+        "on x (None, 32, 32, 64): four branches of 16, 32, 16 and 32 channels, all 16×16, concatenated to "
+        "(None, 16, 16, 96)",
+        "on x (None, 15, 15, 8): the branches line up at 8×8 too, output (None, 8, 8, 96)",
+        "the task's layers and window sizes (the parameter count matches); a forward pass on a batch of 2",
+    ]
+    return []
+
+
+# -- ex4.3 --------------------------------------------------------------------------------------------------------
+_MERGE_OUTPUTS = {"stacked": (None, 8, 8, 48), "summed": (None, 8, 8, 32)}
+
+
+def _merge_kind_problems(graph: LayerGraph) -> list[Problem]:
+    have = output_map(graph)
+    problems = []
+    if "summed" in have:
+        key, shape = have["summed"]
+        node = graph.node(key)
+        if node.class_name == "Concatenate":
+            problems.append(Problem(
+                f"Output 'summed' is made by a concatenate ({key!r}, {format_shape(shape)}): that stacks the "
+                f"channels side by side instead of adding values. An add needs both tensors in the same shape, "
+                f"so b has to be brought to a's 32 channels first.", (key,)))
+        elif node.class_name == "Add" and shape and shape[-1] != 32:
+            problems.append(Problem(
+                f"Output 'summed' has {shape[-1]} channels, shape {format_shape(shape)}; the task keeps a's 32: bring "
+                f"b up to 32 channels with a 1×1 convolution and add a as it is, rather than squeezing a down.",
+                (key,)))
+    if "stacked" in have:
+        key, shape = have["stacked"]
+        node = graph.node(key)
+        if node.is_merge and node.class_name != "Concatenate":
+            problems.append(Problem(
+                f"Output 'stacked' is made by {node.class_name} {key!r} ({format_shape(shape)}), which combines "
+                f"values one by one. 'stacked' keeps every channel of a and of b side by side: "
+                f"32 + 16 = 48 channels.", (key,)))
+    return problems
+
+
+def _judge_merges(answer: Any, ctx: Context) -> list[Problem]:
+    answer = _built(answer, "b has 16 channels and a has 32: bring b to 32 channels with a 1×1 convolution "
+                            "before adding it to a.")
+    model, graph = need_model(answer, ctx)
+    problems = expect_inputs(graph, [(None, 8, 8, 32), (None, 8, 8, 16)], names=["a", "b"])
+    if problems:
+        return problems
+    problems = _merge_kind_problems(graph) or expect_outputs(graph, _MERGE_OUTPUTS)
+    if problems:
+        return problems
+    have = output_map(graph)
+    stacked = graph.node(have["stacked"][0])
+    if stacked.class_name != "Concatenate":
+        return [Problem(f"Output 'stacked' is made by {stacked.class_name} {stacked.key!r}; the task makes it by "
+                        f"concatenating a and b along the channels, which needs no weights.", (stacked.key,))]
+    srcs = _merge_inputs(graph, stacked.key)
+    if srcs == ["b", "a"]:
+        return [Problem("Output 'stacked' puts b's channels first. The task asks for a's 32 channels, then b's "
+                        "16: a concatenate keeps the order of the tensors it is given.", (stacked.key,))]
+    if srcs != ["a", "b"]:
+        return [Problem(f"Output 'stacked' concatenates {', '.join(map(repr, srcs))}; the task concatenates the "
+                        f"inputs a and b themselves, unchanged.", (stacked.key, *srcs))]
+    summed = graph.node(have["summed"][0])
+    if summed.class_name != "Add":
+        return [Problem(f"Output 'summed' is made by {summed.class_name} {summed.key!r}; the task makes it with "
+                        f"an add.", (summed.key,))]
+    parts = _merge_inputs(graph, summed.key)
+    others = [s for s in parts if s != "a"]
+    if "a" not in parts:
+        return [Problem(f"Output 'summed' adds {', '.join(map(repr, parts))}, but not a itself: a already has "
+                        f"the 32 channels the sum needs, so it goes into the add unchanged; only b is projected.",
+                        (summed.key, *parts))]
+    if len(others) != 1 or "b" not in _ancestors(graph, others[0]) or "a" in _ancestors(graph, others[0]):
+        return [Problem(f"Output 'summed' adds {', '.join(map(repr, parts))}; the task adds a and b brought to "
+                        f"32 channels, nothing else.", (summed.key, *parts))]
+    on_path = [graph.node(k) for k in _in_order(graph, _ancestors(graph, others[0]) - {"b"})]
+    wide = [n for n in on_path if _is_conv(n) and _kernel(n) != (1, 1)]
+    if wide:
+        size = "×".join(map(str, _kernel(wide[0])))
+        return [Problem(f"b is brought to 32 channels by {wide[0].key!r}, a {size} convolution. The task asks for "
+                        f"a 1×1 convolution: it only changes the number of channels (each pixel's 16 numbers "
+                        f"become 32) without mixing neighbouring pixels, with far fewer weights.", (wide[0].key,))]
+    projections = [n for n in on_path if _is_pointwise(n)]
+    if not projections:
+        return [Problem(f"b reaches 'summed' through {', '.join(repr(n.key) for n in on_path)}, with no 1×1 "
+                        f"convolution to bring its 16 channels to 32.", tuple(n.key for n in on_path))]
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 8, 8, 32)).astype("float32")
+    b = rng.standard_normal((2, 8, 8, 16)).astype("float32")
+    out = run_forward(model, {"a": a, "b": b})
+    values = out if isinstance(out, dict) else dict(zip(have, out, strict=True))
+    if not np.allclose(values["stacked"], np.concatenate([a, b], axis=-1), atol=1e-6):
+        return [Problem("On random a and b, 'stacked' is not a's values followed by b's: concatenate the inputs "
+                        "as they are.", (stacked.key,))]
+    proj = projections[0]
+    kind = "a 1×1 convolution" if _is_conv(proj) else "a Dense layer (on a feature map, the same as a 1×1 convolution)"
+    ctx.verified += ["inputs a (None, 8, 8, 32) and b (None, 8, 8, 16)",
+                     "'stacked' (None, 8, 8, 48): a's channels, then b's (checked on random data)",
+                     f"'summed' (None, 8, 8, 32): a plus b brought to 32 channels by {kind}, {proj.key!r}"]
+    return []
+
+
+# -- ex4.4 --------------------------------------------------------------------------------------------------------
+_BOTTLENECK_PARAMS = 17_600
+_PLAIN_PARAMS = 147_584
+
+
+def _judge_bottleneck(answer: Any, ctx: Context) -> list[Problem]:
+    answer = _built(answer, "The map added back to feature_map must have its shape (8, 8, 128): the last 1×1 "
+                            "convolution expands the 32 channels back to 128, and padding='same' keeps 8×8.")
+    model, graph = need_model(answer, ctx)
+    problems = expect_inputs(graph, [(None, 8, 8, 128)], names=["feature_map"])
+    if problems:
+        return problems
+    outputs = output_map(graph)
+    if len(outputs) != 1:
+        return [Problem(f"Your model has {len(outputs)} outputs; the task's block has one, (None, 8, 8, 128).")]
+    (_, (out_key, got)), = outputs.items()
+    if tuple(got) != (None, 8, 8, 128):
+        extra = ""
+        if len(got) == 4 and got[-1] != 128:
+            extra = (" The last 1×1 convolution brings the 32 channels back to 128, so the block can replace the "
+                     "plain convolution (and its input can be added back).")
+        elif len(got) == 4:
+            extra = " A 3×3 window without padding='same' shrinks the map by a pixel on each border."
+        return [Problem(f"Your block's output has shape {format_shape(got)}; the task needs (None, 8, 8, 128), the "
+                        f"shape of its input.{extra}", (out_key,))]
+    convs = [n for n in graph.nodes if _is_conv(n)]
+    wide = [n for n in convs if _kernel(n) == (3, 3)]
+    if len(wide) != 1:
+        return [Problem(f"Your block has {len(wide)} 3×3 convolutions; the task keeps exactly one (the layer that "
+                        f"looks at neighbouring pixels) and makes it cheap with 1×1 convolutions around it.",
+                        tuple(n.key for n in wide))]
+    middle = wide[0]
+    reads = middle.input_shapes[0][-1] if middle.input_shapes else None
+    if reads != 32:
+        return [Problem(f"Your 3×3 convolution {middle.key!r} reads {reads} channels. A 3×3 window costs "
+                        f"9 × (channels in) × (channels out) weights, so the bottleneck squeezes the 128 channels "
+                        f"to 32 with a 1×1 convolution first, and the 3×3 works on those 32.", (middle.key,))]
+    if middle.layer.config.get("filters") != 32:
+        return [Problem(f"Your 3×3 convolution {middle.key!r} gives {middle.layer.config.get('filters')} channels; "
+                        f"in the bottleneck it stays at 32, and a 1×1 convolution after it expands back to 128.",
+                        (middle.key,))]
+    before = [graph.node(k) for k in _ancestors(graph, middle.key)]
+    if not any(_is_pointwise(n) for n in before):
+        return [Problem(f"{middle.key!r} should work on the output of the 1×1 squeeze convolution (128 → 32 "
+                        f"channels).", (middle.key,))]
+    adds = _adds(graph)
+    in_key = graph.inputs[0]
+    if not adds:
+        return [Problem("Your block has no add: the task adds the input feature_map back to the expanded output "
+                        "(a residual connection), so what the 32-channel bottleneck cannot carry still reaches "
+                        "the next layer.", (out_key,))]
+    pairs = [(add, _residual_pair(graph, add, in_key)) for add in adds]
+    if not any(pair is not None and pair[0] == in_key for _, pair in pairs):
+        projected = [(add, pair) for add, pair in pairs if pair is not None]
+        if projected:
+            add, (shortcut, _) = projected[0]
+            return [Problem(f"Your add {add.key!r} adds the input back through {shortcut!r}. feature_map already "
+                            f"has the block's output shape, so it goes into the add as it is (an identity "
+                            f"shortcut, no weights).", (shortcut,))]
+        return [_no_skip_message(graph, adds[-1], in_key)]
+    problems = expect_params(graph, _BOTTLENECK_PARAMS, explain=(
+        "The task's block: a 1×1 convolution from 128 to 32 channels (with relu), a 3×3 convolution from 32 to 32 "
+        "(relu, padding='same'), a 1×1 convolution from 32 back to 128, then the add; each convolution has a bias. "
+        "lab.shapes(model) shows each layer's count."))
+    if problems:
+        return problems
+    out = run_forward(model, _batch((8, 8, 128)))
+    if np.shape(out) != (2, 8, 8, 128):
+        raise Stop(f"On a batch of 2 feature maps your model returned {np.shape(out)}, not (2, 8, 8, 128).")
+    ctx.verified += ["input feature_map (None, 8, 8, 128) → output (None, 8, 8, 128)",
+                     f"the 3×3 convolution {middle.key!r} works on 32 channels, between a 1×1 squeeze and a 1×1 "
+                     f"expansion",
+                     "the input is added back (a residual connection around the bottleneck)",
+                     f"{_BOTTLENECK_PARAMS:,} parameters, against {_PLAIN_PARAMS:,} for one plain 3×3 "
+                     f"convolution from 128 to 128 channels",
+                     "a forward pass on a batch of 2"]
+    return []
+
+
+EXERCISES = [
+    Exercise(
+        id="ex4.1", title="Add a residual connection that fits", lesson=LESSON_6, judge=_judge_residual,
+        answer="your function residual_block (the function itself, without calling it)",
+        hints=("The add needs its two inputs in the same shape. Work out the main path's output shape for each of "
+               "the check's cases: when does x already have it, and when not?",
+               "x fits as it is only when strides=1 and x has `filters` channels. Otherwise pass x through a layer "
+               "of its own that changes the channels and, with strides=2, halves the height and width.",
+               "That layer is a Conv2D with `filters` filters, kernel size 1 and the block's strides, applied to x "
+               "(not to the main path); compare tuple(x.shape) with the main path's output shape to decide. "
+               "Lesson 6, 'Identity or projection shortcut', shows one."),
+        outline=(("x", "3×3 conv, filters, strides"), ("3×3 conv, filters, strides", "3×3 conv, filters"),
+                 ("3×3 conv, filters", "add"),
+                 ("x", "shortcut: x itself if the shapes agree, else 1×1 conv (filters, strides)"),
+                 ("shortcut: x itself if the shapes agree, else 1×1 conv (filters, strides)", "add"))),
+    Exercise(
+        id="ex4.2", title="Make this Inception block's branches line up", lesson=LESSON_6, judge=_judge_inception,
+        answer="your function inception_block (the function itself, without calling it)",
+        hints=("Run the check (or lab.shapes on a model around the block, branch by branch): which branch ends at "
+               "which height and width?",
+               "A 3×3 window without padding loses a pixel on each border, so each 3×3 convolution or pooling "
+               "changes the size differently. Keep the windows and strides; change how the borders are treated.",
+               "Give every convolution and the pooling padding='same': a stride-1 layer then keeps the size, and a "
+               "stride-2 layer halves it, rounded up, in every branch."),
+        outline=(("x", "a: 1×1 conv 16, stride 2"), ("a: 1×1 conv 16, stride 2", "concatenate (channels)"),
+                 ("x", "b: 1×1 conv 32"), ("b: 1×1 conv 32", "b: 3×3 conv 32, stride 2"),
+                 ("b: 3×3 conv 32, stride 2", "concatenate (channels)"),
+                 ("x", "c: 3×3 average pool, stride 2"), ("c: 3×3 average pool, stride 2", "c: 3×3 conv 16"),
+                 ("c: 3×3 conv 16", "concatenate (channels)"),
+                 ("x", "d: 1×1 conv 32"), ("d: 1×1 conv 32", "d: 3×3 conv 32"),
+                 ("d: 3×3 conv 32", "d: 3×3 conv 32, stride 2"), ("d: 3×3 conv 32, stride 2", "concatenate (channels)"),
+                 ("concatenate (channels)", "half the height and width, 96 channels"))),
+    Exercise(
+        id="ex4.3", title="Choose the merge: concatenate or add", lesson=LESSON_6, judge=_judge_merges,
+        hints=("Look at the shapes: a is (None, 8, 8, 32), b is (None, 8, 8, 16). Which merge accepts different "
+               "channel counts, and which one needs equal shapes?",
+               "'stacked' keeps every channel of both (32 + 16). 'summed' adds values, so b needs 32 channels "
+               "first: a 1×1 convolution changes the channels without touching height and width.",
+               "layers.concatenate keeps the order of its list. For 'summed': a Conv2D with 32 filters and kernel "
+               "size 1 on b, then layers.add with a. Name the two merges 'stacked' and 'summed', and give both to "
+               "keras.Model as outputs."),
+        outline=(("a (None, 8, 8, 32)", "stacked: concatenate (None, 8, 8, 48)"),
+                 ("b (None, 8, 8, 16)", "stacked: concatenate (None, 8, 8, 48)"),
+                 ("b (None, 8, 8, 16)", "1×1 conv, 32 filters"),
+                 ("1×1 conv, 32 filters", "summed: add (None, 8, 8, 32)"),
+                 ("a (None, 8, 8, 32)", "summed: add (None, 8, 8, 32)"))),
+    Exercise(
+        id="ex4.4", title="Make a 3×3 convolution cheaper with a 1×1 bottleneck", lesson=LESSON_6,
+        judge=_judge_bottleneck,
+        hints=("The cost of a 3×3 convolution grows with (channels in) × (channels out). Where in the block are "
+               "there only 32 channels?",
+               "Squeeze first: a 1×1 convolution from 128 to 32 channels; then the 3×3 on those 32 (padding='same'); "
+               "then a 1×1 convolution back to 128.",
+               "Then add feature_map back to the expanded map, and count: 4,128 + 9,248 + 4,224 parameters. "
+               "lab.patterns.pointwise_bottleneck() in lesson 6 is the same idea at 256 channels."),
+        outline=(("feature_map (None, 8, 8, 128)", "1×1 conv, 32 filters, relu"),
+                 ("1×1 conv, 32 filters, relu", "3×3 conv, 32 filters, relu"),
+                 ("3×3 conv, 32 filters, relu", "1×1 conv, 128 filters"), ("1×1 conv, 128 filters", "add"),
+                 ("feature_map (None, 8, 8, 128)", "add"))),
+]
