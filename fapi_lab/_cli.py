@@ -41,20 +41,23 @@ def copy_lessons(folder: Path, source: Path | None = None) -> list[str]:
     if not notebooks:
         raise FileNotFoundError(f"no lesson notebooks found in {source}; run this from a clone of the fapi_lab "
                                 f"repository (bash scripts/lessons does it for you)")
+    notebooks += sorted(source.glob("exercises/ex*.ipynb"))  # the student versions: never the solutions
     folder.mkdir(parents=True, exist_ok=True)
     report = []
     for nb in notebooks:
-        target = folder / nb.name
+        target = folder / nb.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
         new = nb.read_bytes()
         if not target.exists():
             target.write_bytes(new)
-            report.append(f"copied   {nb.name}")
+            report.append(f"copied   {target.relative_to(folder)}")
         elif target.read_bytes() == new:
-            report.append(f"same     {nb.name}")
+            report.append(f"same     {target.relative_to(folder)}")
         else:
             beside = target.with_suffix(".new.ipynb")
             beside.write_bytes(new)
-            report.append(f"KEPT     {nb.name} (yours differs; the current lesson is in {beside.name})")
+            report.append(f"KEPT     {target.relative_to(folder)} (yours differs; the current version is in "
+                          f"{beside.name})")
     return report
 
 
@@ -66,7 +69,7 @@ def _lessons(args: argparse.Namespace) -> int:
         print(f"fapi-lab lessons: {exc}")
         return 1
     print("\n".join(lines))
-    print(f"fapi-lab lessons: {len(lines)} lessons in {folder}")
+    print(f"fapi-lab lessons: {len(lines)} notebooks (lessons, and exercises/) in {folder}")
     if args.no_open:
         return 0
     cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}"]

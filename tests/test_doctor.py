@@ -80,4 +80,7 @@ def test_lessons_command_copies_and_never_overwrites(tmp_path: Path) -> None:
     out = run_cli("lessons", str(folder), "--no-open")
     assert "KEPT" in out.stdout and "My notes" in edited.read_text()  # the student's work is untouched
     assert edited.with_suffix(".new.ipynb").exists()
-    assert out.stdout.count("same") == len(first) - 1
+    exercises = sorted(p.name for p in (folder / "exercises").glob("*.ipynb"))
+    assert exercises and exercises[0].startswith("ex1_")  # the student versions come along, never the solutions
+    assert "BEGIN SOLUTION" not in (folder / "exercises" / exercises[0]).read_text()
+    assert out.stdout.count("same") == len(first) - 1 + len(exercises)
