@@ -490,7 +490,7 @@ def inception_block(x: Any, filters: int = 128, *, name: str = "inception") -> A
     Each branch halves the height and width and has ``filters`` channels, so the output has 4·filters.
 
     Fixed: document 004 gives the 3x3 layers no padding, so the branches come out in different sizes
-    (on a 32x32 input: 16, 15, 13 and 13) and ``concatenate`` fails. Every layer here has
+    (on a 32x32 input: 16, 15, 13 and 14) and ``concatenate`` fails. Every layer here has
     ``padding='same'`` and the branches line up.
     """
     _feature_map(x)
