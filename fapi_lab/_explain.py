@@ -163,6 +163,21 @@ def _wrong_shape(m: re.Match[str], original: str) -> Explanation:
         original=original, layer=layer, shapes=[want, got])
 
 
+@_rule(rf"of layer '([^']*)' is incompatible with the layer: expected axis (-?\d+) of input shape to have value "
+       rf"(\d+), but received input with shape ({_SHAPE})")
+def _axis_value(m: re.Match[str], original: str) -> Explanation:
+    layer, axis, want, got = m.groups()
+    return Explanation(
+        title=f"Layer {layer!r} was built for inputs of size {want}, and got {got}",
+        why=(f"A layer makes its weights the first time it is called, sized for that input: {layer!r} expects "
+             f"{want} values on axis {axis}. Calling the same layer object again on a tensor of another size "
+             f"(here {got}) cannot use those weights."),
+        fix=(f"Call {layer!r} only on tensors with {want} values on axis {axis} (reshape or project them first, "
+             f"e.g. with a Dense({want}) layer), or make a new layer for the other size if it should not share "
+             f"weights."),
+        original=original, layer=layer, shapes=[got])
+
+
 @_rule(r"Unrecognized keyword arguments passed to Model: \{'(input|output)s?'")
 def _keras1_keywords(m: re.Match[str], original: str) -> Explanation:
     return Explanation(

@@ -83,3 +83,13 @@ def test_unknown_errors_are_shown_unchanged() -> None:
 def test_html_is_escaped() -> None:
     e = lab.explain("Inputs have incompatible shapes. Received shapes (1, <script>) and (2,)")
     assert "<script>" not in e._repr_html_() and "&lt;script&gt;" in e._repr_html_()
+
+
+def test_a_built_layer_called_on_a_tensor_of_another_size() -> None:
+    model = lab.patterns.mnist_mlp()
+    with pytest.raises(ValueError) as info:
+        model.get_layer("dense_1")(keras.Input((100,)))
+    e = lab.explain(info.value)
+    assert e.recognised and e.layer == "dense_1"
+    assert "inputs of size 784" in e.title and "(None, 100)" in e.title
+    assert "Dense(784)" in e.fix
