@@ -29,9 +29,29 @@ from ._layergraph import LayerGraph, Node, Shape, flatten
 from ._render_dot import GraphOptions, NodeColours, format_shape
 
 __all__ = [
-    "CheckResult", "Exercise", "Hint", "Problem", "Stop", "check", "exercise", "exercises", "expect_class_count",
-    "expect_inputs", "expect_outputs", "expect_params", "expect_shared", "hint", "need_callable", "need_model",
-    "nodes_of", "output_map", "registry", "run_forward", "total_params", "unconnected_inputs",
+    "CheckResult",
+    "Exercise",
+    "Hint",
+    "Problem",
+    "Stop",
+    "check",
+    "exercise",
+    "exercises",
+    "expect_class_count",
+    "expect_inputs",
+    "expect_outputs",
+    "expect_params",
+    "expect_shared",
+    "explain_raised",
+    "hint",
+    "need_callable",
+    "need_model",
+    "nodes_of",
+    "output_map",
+    "registry",
+    "run_forward",
+    "total_params",
+    "unconnected_inputs",
 ]
 
 _PROBLEM_FILL = "#fecaca"  # nodes a problem is about, on the student's graph
@@ -276,14 +296,21 @@ def check(exercise_id: str, answer: Any = ...) -> CheckResult:
                        verified=tuple(ctx.verified), graph=ctx.graph)
 
 
-def _raised(exc: BaseException, what: str) -> str:
+def explain_raised(exc: BaseException, what: str, *, with_fix: bool = True) -> str:
+    """One line for an error the student's code raised: ``lab.explain``'s title and why, and its fix unless
+    ``with_fix=False`` (explain's fixes are general code, e.g. a residual projection for any merge of unequal
+    shapes, which can mislead in another task's context)."""
     from ._explain import explain
 
     explanation = explain(exc)
     if explanation.recognised:
-        return f"{what} raised {type(exc).__name__}: {explanation.title}. {explanation.why} Fix: {explanation.fix}"
+        text = f"{what} raised {type(exc).__name__}: {explanation.title}. {explanation.why}"
+        return f"{text} Fix: {explanation.fix}" if with_fix else text
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{what} raised {type(exc).__name__}: {first[:300]}"
+
+
+_raised = explain_raised
 
 
 # -- hints --------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .._exercises import (
     Problem,
     Stop,
     expect_inputs,
+    explain_raised,
     need_callable,
     need_model,
     nodes_of,
@@ -40,15 +41,7 @@ LESSON_4 = "lesson 4"
 
 
 # -- private helpers (see the report: candidates for _exercises.py) ---------------------------------------------
-def _raised(exc: BaseException, what: str) -> str:
-    """The framework's explanation of an error raised by the student's code (``_exercises._raised`` is private)."""
-    from .._explain import explain
-
-    explanation = explain(exc)
-    if explanation.recognised:
-        return f"{what} raised {type(exc).__name__}: {explanation.title}. {explanation.why} Fix: {explanation.fix}"
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{what} raised {type(exc).__name__}: {first[:300]}"
+_raised = explain_raised
 
 
 def _unpack(answer: Any, names: tuple[str, ...], exercise_id: str) -> tuple[Any, ...]:

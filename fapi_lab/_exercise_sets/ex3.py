@@ -25,6 +25,7 @@ from .._exercises import (
     expect_inputs,
     expect_outputs,
     expect_params,
+    explain_raised,
     need_model,
     output_map,
     run_forward,
@@ -53,19 +54,7 @@ QA_PARAMS = 1_000_052  # lab.patterns.question_answering_model()
 
 
 # -- private helpers (see the report: candidates for _exercises.py) ---------------------------------------------
-def _raised(exc: BaseException, what: str, *, with_fix: bool = True) -> str:
-    """The framework's explanation of an error raised by the student's code (that helper is private there).
-
-    ``with_fix=False`` leaves out the explanation's fix, which is written for another lesson's context (the
-    fix for a merge of different shapes is about residual shortcuts)."""
-    from .._explain import explain
-
-    explanation = explain(exc)
-    if explanation.recognised:
-        text = f"{what} raised {type(exc).__name__}: {explanation.title}. {explanation.why}"
-        return f"{text} Fix: {explanation.fix}" if with_fix else text
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{what} raised {type(exc).__name__}: {first[:300]}"
+_raised = explain_raised
 
 
 def _inputs_reaching(graph: LayerGraph, key: str) -> list[str]:

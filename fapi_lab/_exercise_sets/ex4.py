@@ -26,6 +26,7 @@ from .._exercises import (
     expect_inputs,
     expect_outputs,
     expect_params,
+    explain_raised,
     need_callable,
     need_model,
     output_map,
@@ -42,15 +43,8 @@ _SHAPE_TEXT = re.compile(r"\((?:None|\d+)(?:, *(?:None|\d+))*,?\)|\[(?:None|\d+)
 
 # -- private helpers (see the report: candidates for _exercises.py) ---------------------------------------------
 def _raised(exc: BaseException, what: str) -> str:
-    """The framework's explanation of an error the student's code raised (``_exercises._raised`` is private),
-    without lab.explain's general fix: that fix is code, and a judge's message shows none."""
-    from .._explain import explain
-
-    explanation = explain(exc)
-    if explanation.recognised:
-        return f"{what} raised {type(exc).__name__}: {explanation.title}. {explanation.why}"
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{what} raised {type(exc).__name__}: {first[:300]}"
+    """lab.explain's reading of the error without its general fix: a judge's message shows no code."""
+    return explain_raised(exc, what, with_fix=False)
 
 
 @dataclass

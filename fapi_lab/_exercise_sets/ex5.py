@@ -23,6 +23,7 @@ from .._exercises import (
     expect_inputs,
     expect_outputs,
     expect_params,
+    explain_raised,
     need_model,
     output_map,
     unconnected_inputs,
@@ -36,14 +37,8 @@ LESSON_8 = "lesson 8"
 
 # -- private helpers (see the report: candidates for _exercises.py) ---------------------------------------------
 def _raised(exc: BaseException, what: str) -> str:
-    """The framework's explanation of an error raised by the student's code (``_exercises._raised`` is private)."""
-    from .._explain import explain
-
-    explanation = explain(exc)
-    if explanation.recognised:
-        return f"{what} raised {type(exc).__name__}: {explanation.title}. {explanation.why}"
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{what} raised {type(exc).__name__}: {first[:300]}"
+    """lab.explain's reading of the error without its general fix: a judge's message shows no code."""
+    return explain_raised(exc, what, with_fix=False)
 
 
 def _names(items: Sequence[str]) -> str:
