@@ -35,6 +35,7 @@ __all__ = [
     "Problem",
     "Stop",
     "check",
+    "computes_like",
     "exercise",
     "exercises",
     "expect_class_count",
@@ -45,6 +46,7 @@ __all__ = [
     "explain_raised",
     "hint",
     "need_callable",
+    "need_functional",
     "need_model",
     "nodes_of",
     "output_map",
@@ -394,6 +396,37 @@ def need_model(answer: Any, ctx: Context, *, what: str = "a functional keras.Mod
     return answer, graph
 
 
+def need_functional(answer: Any, ctx: Context) -> tuple[Any, LayerGraph]:
+    """:func:`need_model`, refusing a ``keras.Sequential`` model where the task asks for the functional API."""
+    model, graph = need_model(answer, ctx)
+    if graph.class_name == "Sequential":
+        raise Stop(f"{model.name!r} is a keras.Sequential model: the task asks for the functional API, and this is "
+                   f"still a keras.Sequential stack of layers. Write it with keras.Input, then call each layer on the "
+                   f"previous tensor, then keras.Model(inputs, outputs).")
+    return model, graph
+
+
+def computes_like(model: Any, reference: Any, x: Any, *, what: str) -> list[Problem]:
+    """With ``reference``'s weights copied in, does ``model`` compute what ``reference`` computes on ``x``?
+
+    The student's weights are put back afterwards. ``what`` names the reference in the messages."""
+    import numpy as np
+
+    theirs, ours = model.get_weights(), reference.get_weights()
+    if [w.shape for w in theirs] != [w.shape for w in ours]:
+        return [Problem(f"Your layers are in a different order from {what}'s (their weight shapes differ: "
+                        f"{[tuple(w.shape) for w in theirs]} against {[tuple(w.shape) for w in ours]}).")]
+    try:
+        model.set_weights(ours)
+        same = np.allclose(run_forward(model, x), reference.predict(x, verbose=0), atol=1e-5)
+    finally:
+        model.set_weights(theirs)
+    if same:
+        return []
+    return [Problem(f"With {what}'s weights copied in, your model computes something else: check that each layer "
+                    f"is called on the previous layer's output, in order.")]
+
+
 def need_callable(answer: Any, *, what: str) -> Callable[..., Any]:
     if isinstance(answer, type) or not callable(answer):
         raise Stop(f"The check needs {what}; you passed {_describe(answer)}. Pass the function itself, without "
@@ -514,14 +547,7 @@ def _last_axis_advice(got: Shape, want: Shape) -> str:
 
 def unconnected_inputs(graph: LayerGraph) -> list[Problem]:
     """Inputs from which no path leads to an output."""
-    reach: set[str] = set()
-    frontier = [k for k, _ in graph.outputs]
-    while frontier:
-        key = frontier.pop()
-        if key in reach:
-            continue
-        reach.add(key)
-        frontier.extend(graph.predecessors(key))
+    reach = set().union(*(graph.ancestors(k) for k, _ in graph.outputs))
     return [Problem(f"Input {k!r} is not connected to any output: no layer reads it on the way to an output, so "
                     f"it would be fed data that nothing uses. Call a layer on it and let the result reach an "
                     f"output (e.g. through the concatenate).", (k,)) for k in graph.inputs if k not in reach]

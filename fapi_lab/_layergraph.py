@@ -128,6 +128,17 @@ class LayerGraph:
     def successors(self, key: str) -> list[str]:
         return _unique(e.dst for e in self.edges if e.src == key)
 
+    def ancestors(self, key: str) -> set[str]:
+        """``key`` and every node it is computed from (at this level of nesting)."""
+        seen: set[str] = set()
+        frontier = [key]
+        while frontier:
+            current = frontier.pop()
+            if current not in seen:
+                seen.add(current)
+                frontier.extend(self.predecessors(current))
+        return seen
+
     def walk(self) -> Iterator[Node]:
         """Every node at every depth, outer nodes before the inside of a nested call."""
         for n in self.nodes:

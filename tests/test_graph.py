@@ -378,3 +378,12 @@ def test_golden_dot(name: str) -> None:
         if not UPDATE_GOLDEN:
             pytest.fail(f"wrote missing golden file {path}; check it in and run again")
     assert dot == path.read_text(), f"DOT for {name} changed; if intended, rerun with FAPI_LAB_UPDATE_GOLDEN=1"
+
+
+def test_ancestors_are_everything_a_call_is_computed_from() -> None:
+    from fapi_lab._keras_adapter import read
+
+    graph = read(lab.patterns.toy_resnet())
+    assert graph.ancestors("img") == {"img"}
+    assert graph.ancestors("block_2_output") >= {"img", "conv_1", "block_1_output", "block_2_conv_2"}
+    assert "block_3_output" not in graph.ancestors("block_2_output")

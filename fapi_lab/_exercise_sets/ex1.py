@@ -11,9 +11,11 @@ from .._exercises import (
     Exercise,
     Problem,
     Stop,
+    computes_like,
     expect_inputs,
     expect_outputs,
     expect_params,
+    need_functional,
     need_model,
     nodes_of,
     output_map,
@@ -144,10 +146,7 @@ def _judge_compile(answer: Any, ctx: Context) -> list[Problem]:
 def _judge_from_sequential(answer: Any, ctx: Context) -> list[Problem]:
     from .. import patterns
 
-    model, graph = need_model(answer, ctx)
-    if graph.class_name == "Sequential":
-        raise Stop(f"{model.name!r} is still a keras.Sequential model: write it with the functional API "
-                   f"(keras.Input, then call each layer on the previous tensor, then keras.Model(inputs, outputs)).")
+    model, graph = need_functional(answer, ctx)
     problems = expect_inputs(graph, [(None, 64)])
     outputs = output_map(graph)
     if len(outputs) != 1:
@@ -169,20 +168,10 @@ def _judge_from_sequential(answer: Any, ctx: Context) -> list[Problem]:
     if problems:
         return problems
     reference = patterns.sequential_mlp(input_dim=64, hidden_units=(32, 32), logits=False, name="reference")
-    theirs = [w.shape for w in model.get_weights()]
-    if theirs != [w.shape for w in reference.get_weights()]:
-        return [Problem("Your layers are in a different order from the Sequential model's (their weight shapes "
-                        "differ): Dense 32, Dense 32, Dense 10, in that order.")]
     x = np.random.default_rng(1).random((5, 64), dtype="float32")
-    saved = model.get_weights()
-    try:
-        model.set_weights(reference.get_weights())
-        same = np.allclose(run_forward(model, x), reference.predict(x, verbose=0), atol=1e-5)
-    finally:
-        model.set_weights(saved)
-    if not same:
-        return [Problem("With the Sequential model's weights copied in, your model computes something else: check "
-                        "that each layer is called on the previous layer's output, in order.")]
+    problems = computes_like(model, reference, x, what="the Sequential model")
+    if problems:
+        return problems
     ctx.verified += ["a functional model (not Sequential): (None, 64) → (None, 10) softmax",
                      "3,466 parameters, in the same order",
                      "with the same weights it computes exactly what the Sequential model computes"]

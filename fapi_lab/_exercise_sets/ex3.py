@@ -59,13 +59,7 @@ _raised = explain_raised
 
 def _inputs_reaching(graph: LayerGraph, key: str) -> list[str]:
     """The model inputs from which a path leads to the layer call ``key``."""
-    seen: set[str] = set()
-    frontier = [key]
-    while frontier:
-        current = frontier.pop()
-        if current not in seen:
-            seen.add(current)
-            frontier.extend(graph.predecessors(current))
+    seen = graph.ancestors(key)
     return [k for k in graph.inputs if k in seen]
 
 

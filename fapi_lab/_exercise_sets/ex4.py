@@ -152,17 +152,6 @@ def _built(answer: Any, merge_advice: str) -> Any:
         raise Stop(_raised(exc, "Calling your function")) from None
 
 
-def _ancestors(graph: LayerGraph, key: str) -> set[str]:
-    """``key`` and every layer call it is computed from."""
-    seen: set[str] = set()
-    frontier = [key]
-    while frontier:
-        k = frontier.pop()
-        if k not in seen:
-            seen.add(k)
-            frontier.extend(graph.predecessors(k))
-    return seen
-
 
 def _merge_inputs(graph: LayerGraph, key: str) -> list[str]:
     """The keys feeding a merge, in the order of its inputs (a key twice if the same tensor is used twice)."""
@@ -195,7 +184,7 @@ def _residual_pair(graph: LayerGraph, add: Node, in_key: str) -> tuple[str, str]
     """(shortcut, main) feeding ``add``: both computed from the input, sharing nothing else, and the main path
     has a convolution. The shortcut is the input itself or a path beside the main one (a projection)."""
     srcs = _merge_inputs(graph, add.key)
-    ancestry = {s: _ancestors(graph, s) for s in srcs}
+    ancestry = {s: graph.ancestors(s) for s in srcs}
 
     def wide(key: str) -> int:
         return sum(1 for k in ancestry[key] if _is_conv(graph.node(k)) and _kernel(graph.node(k)) != (1, 1))
@@ -338,8 +327,8 @@ def _residual_case(fn: Callable[..., Any], ctx: Context, case_spec: tuple[Shape,
     identity = (None, *shape) == want
     problems: list[Problem] = []
     for _, (shortcut, main) in good:
-        on_shortcut = _in_order(graph, _ancestors(graph, shortcut) - {in_key})
-        on_main = [k for k in _in_order(graph, _ancestors(graph, main) - {in_key}) if _is_conv(graph.node(k))]
+        on_shortcut = _in_order(graph, graph.ancestors(shortcut) - {in_key})
+        on_main = [k for k in _in_order(graph, graph.ancestors(main) - {in_key}) if _is_conv(graph.node(k))]
         if identity and on_shortcut:
             params = sum(graph.node(k).layer.params for k in on_shortcut)
             problems.append(Problem(
@@ -475,7 +464,7 @@ def _inception_case(fn: Callable[..., Any], ctx: Context, shape: Shape, want: Sh
         return [Problem(f"Your concatenate {cat.key!r} joins {len(srcs)} tensor{'s' * (len(srcs) != 1)} "
                         f"({_listing(branches)}); the task's block has four branches, a, b, c and d.",
                         (cat.key, *srcs))], model
-    cut_off = [s for s in srcs if in_key not in _ancestors(graph, s)]
+    cut_off = [s for s in srcs if in_key not in graph.ancestors(s)]
     if cut_off:
         return [Problem(f"Branch {cut_off[0]!r} does not start from the block's input x: every branch reads x.",
                         (cut_off[0],))], model
@@ -587,10 +576,10 @@ def _judge_merges(answer: Any, ctx: Context) -> list[Problem]:
         return [Problem(f"Output 'summed' adds {', '.join(map(repr, parts))}, but not a itself: a already has "
                         f"the 32 channels the sum needs, so it goes into the add unchanged; only b is projected.",
                         (summed.key, *parts))]
-    if len(others) != 1 or "b" not in _ancestors(graph, others[0]) or "a" in _ancestors(graph, others[0]):
+    if len(others) != 1 or "b" not in graph.ancestors(others[0]) or "a" in graph.ancestors(others[0]):
         return [Problem(f"Output 'summed' adds {', '.join(map(repr, parts))}; the task adds a and b brought to "
                         f"32 channels, nothing else.", (summed.key, *parts))]
-    on_path = [graph.node(k) for k in _in_order(graph, _ancestors(graph, others[0]) - {"b"})]
+    on_path = [graph.node(k) for k in _in_order(graph, graph.ancestors(others[0]) - {"b"})]
     wide = [n for n in on_path if _is_conv(n) and _kernel(n) != (1, 1)]
     if wide:
         size = "×".join(map(str, _kernel(wide[0])))
@@ -658,7 +647,7 @@ def _judge_bottleneck(answer: Any, ctx: Context) -> list[Problem]:
         return [Problem(f"Your 3×3 convolution {middle.key!r} gives {middle.layer.config.get('filters')} channels; "
                         f"in the bottleneck it stays at 32, and a 1×1 convolution after it expands back to 128.",
                         (middle.key,))]
-    before = [graph.node(k) for k in _ancestors(graph, middle.key)]
+    before = [graph.node(k) for k in graph.ancestors(middle.key)]
     if not any(_is_pointwise(n) for n in before):
         return [Problem(f"{middle.key!r} should work on the output of the 1×1 squeeze convolution (128 → 32 "
                         f"channels).", (middle.key,))]

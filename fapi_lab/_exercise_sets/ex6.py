@@ -26,9 +26,10 @@ from .._exercises import (
     Exercise,
     Problem,
     Stop,
+    computes_like,
     expect_inputs,
     expect_params,
-    need_model,
+    need_functional,
     nodes_of,
     output_map,
     run_forward,
@@ -411,10 +412,7 @@ def _strategy_problems(model: Any) -> list[Problem]:
 
 
 def _judge_functional_twin(answer: Any, ctx: Context) -> list[Problem]:
-    model, graph = need_model(answer, ctx)
-    if graph.class_name == "Sequential":
-        raise Stop(f"{model.name!r} is a keras.Sequential model: write it with the functional API (keras.Input, "
-                   f"then call each layer on the previous tensor, then keras.Model(inputs, outputs)).")
+    model, graph = need_functional(answer, ctx)
     problems = expect_inputs(graph, [(None, _FEATURES)])
     if problems:
         return problems
@@ -423,20 +421,10 @@ def _judge_functional_twin(answer: Any, ctx: Context) -> list[Problem]:
                                                          f"after {_FEATURES} features.")
     if problems:
         return problems
-    reference = _reference_classifier()
-    if [tuple(w.shape) for w in model.get_weights()] != [tuple(w.shape) for w in reference.get_weights()]:
-        return [Problem("Your layers are in a different order from the subclassed model's (their weight shapes "
-                        f"differ: {_shapes(model.get_weights())}): hidden, then classes.")]
     x = np.random.default_rng(64).normal(size=(5, _FEATURES)).astype("float32")
-    saved = model.get_weights()
-    try:
-        model.set_weights(reference.get_weights())
-        same = np.allclose(run_forward(model, x), reference.predict(x, verbose=0), atol=1e-5)
-    finally:
-        model.set_weights(saved)
-    if not same:
-        return [Problem("With the subclassed model's weights copied in, your model computes something else: check "
-                        "that each layer is called on the previous layer's output, in order.")]
+    problems = computes_like(model, _reference_classifier(), x, what="the subclassed model")
+    if problems:
+        return problems
     problems = _strategy_problems(model)
     if problems:
         return problems
