@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._files import write_new
+
 __all__ = ["main"]
 
 
@@ -34,7 +36,8 @@ def copy_lessons(folder: Path, source: Path | None = None) -> list[str]:
     """Copy the lessons into ``folder`` without ever overwriting a student's file.
 
     A file that is missing is copied; one that is identical is left alone; one that differs (the student edited
-    it, or the lesson changed) is kept, and the new version is written beside it as ``NAME.new.ipynb``.
+    it, or the lesson changed) is kept, and the new version is written beside it as ``NAME.new.ipynb`` (or
+    ``NAME.new-2.ipynb``, … when that name is taken by a different version: see ``_files.write_new``).
     Returns one line per file saying what happened."""
     source = source or lessons_source()
     notebooks = sorted(source.glob("[0-9]*.ipynb"))
@@ -46,18 +49,14 @@ def copy_lessons(folder: Path, source: Path | None = None) -> list[str]:
     report = []
     for nb in notebooks:
         target = folder / nb.relative_to(source)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        new = nb.read_bytes()
-        if not target.exists():
-            target.write_bytes(new)
-            report.append(f"copied   {target.relative_to(folder)}")
-        elif target.read_bytes() == new:
-            report.append(f"same     {target.relative_to(folder)}")
+        done = write_new(target, nb.read_bytes())
+        name = target.relative_to(folder)
+        if done.action == "wrote":
+            report.append(f"copied   {name}")
+        elif done.action == "same":
+            report.append(f"same     {name}")
         else:
-            beside = target.with_suffix(".new.ipynb")
-            beside.write_bytes(new)
-            report.append(f"KEPT     {target.relative_to(folder)} (yours differs; the current version is in "
-                          f"{beside.name})")
+            report.append(f"KEPT     {name} (yours differs; the current version is in {done.path.name})")
     return report
 
 

@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._files import write_new
+
 __all__ = ["StudentVersionError", "student_notebook", "write_student_versions"]
 
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
@@ -108,7 +110,8 @@ def write_student_versions(sources: list[Path], out: Path, *, force: bool = Fals
 
     A missing or identical file is simply (re)written; a file that differs is replaced only with ``force``
     or when the user answers yes at the prompt (``ask``: default, when standard input is a terminal);
-    otherwise the new version goes beside it as ``NAME.new.ipynb``."""
+    otherwise the new version goes beside it as ``NAME.new.ipynb`` (never replacing a different one: see
+    ``_files.write_new``)."""
     if ask is None:
         ask = sys.stdin.isatty() and not force
     out.mkdir(parents=True, exist_ok=True)
@@ -134,7 +137,6 @@ def write_student_versions(sources: list[Path], out: Path, *, force: bool = Fals
             target.write_text(text, encoding="utf-8")
             report.append(f"replaced {target}")
         else:
-            beside = target.with_suffix(".new.ipynb")
-            beside.write_text(text, encoding="utf-8")
+            beside = write_new(target, text.encode("utf-8")).path
             report.append(f"KEPT     {target} (it differs; the new version is {beside.name}; --force replaces)")
     return report
