@@ -93,3 +93,124 @@ def test_a_built_layer_called_on_a_tensor_of_another_size() -> None:
     assert e.recognised and e.layer == "dense_1"
     assert "inputs of size 784" in e.title and "(None, 100)" in e.title
     assert "Dense(784)" in e.fix
+
+
+# --- Advice that fits the tensors (issue 15, class 5): every error below is Keras's own, made for real ------------
+
+def test_vectors_are_told_to_use_a_dense_projection_not_a_convolution() -> None:
+    e = lab.explain(caught(lambda: layers.add([keras.Input((64,)), keras.Input((10,))])))
+    assert e.shapes == ["(64,)", "(10,)"] and "Dense(64)" in e.fix
+    assert "1×1" not in e.fix and "Conv" not in e.fix and "padding" not in e.fix
+
+
+def test_sequences_are_told_to_project_each_step() -> None:
+    e = lab.explain(caught(lambda: layers.add([keras.Input((5, 64)), keras.Input((5, 10))])))
+    assert "Dense(64)" in e.fix and "Conv2D" not in e.fix and "each step" in e.fix
+
+
+def test_concatenate_on_another_axis_names_the_axes_that_differ() -> None:
+    err = caught(lambda: layers.Concatenate(axis=1)([keras.Input((4, 8)), keras.Input((5, 9))]))
+    e = lab.explain(err)
+    assert "axes 1 and 2" in e.why and "axes 1 and 2" in e.fix and "Inception" not in e.fix
+    one = lab.explain(caught(lambda: layers.Concatenate()([keras.Input((4, 8)), keras.Input((5, 8))])))
+    assert "axis 1 " in one.why and "Concatenate(axis=1)" in one.fix
+
+
+def test_one_hot_labels_with_a_sparse_loss_name_the_categorical_loss() -> None:
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, layers.Dense(3, name="scores")(x))
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    e = lab.explain(caught(lambda: model.fit(np.zeros((8, 4)), np.eye(3)[np.zeros(8, int)], verbose=0)))
+    assert e.title == "One-hot labels with a sparse loss"
+    assert "CategoricalCrossentropy" in e.fix and "argmax" in e.fix and "Flatten" not in e.fix
+
+
+@pytest.mark.parametrize("labels", [np.zeros(8, int), np.zeros((8, 1), int)], ids=["vector", "column"])
+def test_class_numbers_with_a_categorical_loss_name_the_sparse_loss(labels: np.ndarray) -> None:
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, layers.Dense(3, name="scores")(x))
+    model.compile("adam", "categorical_crossentropy")
+    e = lab.explain(caught(lambda: model.fit(np.zeros((8, 4)), labels, verbose=0)))
+    assert "SparseCategoricalCrossentropy" in e.fix and "to_categorical(y, 3)" in e.fix
+
+
+def test_dense_on_unflattened_28_by_28_images_suggests_flatten() -> None:
+    x = keras.Input((28, 28), name="img")
+    model = keras.Model(x, layers.Dense(10, name="classify")(layers.Dense(64, name="hidden")(x)))
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    e = lab.explain(caught(lambda: model.fit(np.zeros((8, 28, 28)), np.zeros(8, int), verbose=0)))
+    assert "Flatten" in e.fix and "28 vectors per sample" in e.why
+
+
+def test_reshape_with_minus_one_that_does_not_divide() -> None:
+    e = lab.explain(caught(lambda: layers.Reshape((-1, 7))(keras.Input((10,)))))
+    assert e.recognised and "10" in e.why and "7" in e.why and "-1" in e.title
+    two = lab.explain(caught(lambda: layers.Reshape((-1, -1))(keras.Input((10,)))))
+    assert two.recognised and "more than one -1" in two.title
+
+
+def test_an_lstm_given_vectors_is_told_about_the_time_axis() -> None:
+    e = lab.explain(caught(lambda: layers.LSTM(4, name="reader")(keras.Input((10,)))))
+    assert e.layer == "reader" and "sequence" in e.title and "Embedding" in e.fix and "Reshape((10, 1))" in e.fix
+
+
+def test_a_conv2d_given_grayscale_images_without_channels() -> None:
+    e = lab.explain(caught(lambda: layers.Conv2D(4, 3, name="conv")(keras.Input((28, 28)))))
+    assert "feature map" in e.title and "(28, 28, 1)" in e.fix
+
+
+def test_a_custom_layer_loaded_without_custom_objects(tmp_path) -> None:
+    class Doubler(layers.Layer):
+        def call(self, x):
+            return x * 2
+
+    model = keras.Sequential([keras.Input((3,)), Doubler(name="twice")], name="doubling")
+    model.save(tmp_path / "m.keras")
+    e = lab.explain(caught(lambda: keras.models.load_model(tmp_path / "m.keras")))
+    assert e.recognised and "custom_objects={'Doubler': Doubler}" in e.fix
+
+
+def test_saving_without_the_right_extension(tmp_path) -> None:
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, layers.Dense(2, name="d")(x))
+    assert ".keras" in lab.explain(caught(lambda: model.save(tmp_path / "m"))).fix
+    assert ".weights.h5" in lab.explain(caught(lambda: model.save_weights(tmp_path / "w"))).fix
+
+
+def test_a_disconnected_model_names_the_input_the_output_comes_from() -> None:
+    x1, x2 = keras.Input((4,), name="title"), keras.Input((6,), name="body")
+    y = layers.Dense(2, name="d")(x2)
+    err = caught(lambda: keras.Model(x1, y))
+    e = lab.explain(err, y)
+    assert "'body' (None, 6)" in e.why and "'body'" in e.fix
+    assert "lab.explain(error, outputs)" in lab.explain(err).fix  # without the tensors it says how to get this
+
+
+def test_the_input_shape_quoted_is_the_one_the_model_declares() -> None:
+    x = keras.Input((4,), name="features")
+    model = keras.Model(x, layers.Dense(2, name="d")(x), name="small")
+    e = lab.explain(caught(lambda: model.predict(np.zeros((2, 5)), verbose=0)))
+    assert e.shapes == [str(tuple(model.inputs[0].shape)), "(2, 5)"]
+
+
+# --- Never raises, whatever it is given ----------------------------------------------------------------------------
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no str for you")
+
+
+class _Hopeless(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr either")
+
+
+@pytest.mark.parametrize("thing", [_Unprintable("x"), _Hopeless(), None, 42, b"bytes", object(),
+                                   ValueError(None), KeyError(("a", 1)), ValueError("\x1b[1mInputs have "
+                                   "incompatible shapes. Received shapes (3,) and\x1b[0m (4,)")])
+def test_explain_never_raises(thing) -> None:
+    e = lab.explain(thing)
+    assert isinstance(str(e), str) and isinstance(e._repr_html_(), str)

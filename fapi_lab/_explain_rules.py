@@ -1,0 +1,408 @@
+"""The catalogue of errors ``lab.explain`` knows: one rule per Keras 3 message, every text in one place.
+
+A rule is a regular expression over Keras's real message (measured on Keras 3.15) and a function that writes the
+explanation from what the message contains: the layer, the shapes that met. Advice depends on the tensors:
+a vector, a sequence and a feature map each get the fix that fits them. ``Facts`` carries what the caller gave
+besides the error (the inputs an output really comes from), so a rule can name them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+__all__ = ["RULES", "Facts", "Found", "parse_shape", "rank_name"]
+
+_SHAPE = r"\((?:[^()]|\([^()]*\))*\)"  # a shape tuple such as (None, 8, 8, 4)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a rule says: the parts of an explanation."""
+
+    title: str
+    why: str
+    fix: str
+    layer: str = ""
+    shapes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the caller knows besides the message: the Input layers (name, shape) the outputs come from."""
+
+    sources: tuple[tuple[str, str], ...] = ()
+
+
+Rule = tuple[re.Pattern[str], Callable[[re.Match[str], Facts], Found]]
+RULES: list[Rule] = []
+
+
+def _rule(pattern: str) -> Callable[[Callable[[re.Match[str], Facts], Found]], Callable[..., Found]]:
+    def register(fn: Callable[[re.Match[str], Facts], Found]) -> Callable[..., Found]:
+        RULES.append((re.compile(pattern, re.S), fn))
+        return fn
+    return register
+
+
+def parse_shape(text: str) -> tuple[int | None, ...] | None:
+    """'(None, 8, 8, 4)' -> (None, 8, 8, 4); anything that is not a flat shape tuple -> None."""
+    inner = text.strip()[1:-1].strip().rstrip(",")
+    if not inner:
+        return ()
+    sizes: list[int | None] = []
+    for part in inner.split(","):
+        part = part.strip()
+        if part == "None":
+            sizes.append(None)
+        elif re.fullmatch(r"-?\d+", part):
+            sizes.append(int(part))
+        else:
+            return None
+    return tuple(sizes)
+
+
+def rank_name(per_sample_rank: int) -> str:
+    return {0: "a single number", 1: "a vector", 2: "a sequence (steps, features)",
+            3: "a feature map (height, width, channels)"}.get(per_sample_rank, f"a rank-{per_sample_rank} tensor")
+
+
+def _axes(numbers: list[int]) -> str:
+    words = [str(a) for a in numbers]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _prod(values: list[int]) -> int:
+    total = 1
+    for v in values:
+        total *= v
+    return total
+
+
+# -- merges -----------------------------------------------------------------------------------------------
+def _elementwise_fix(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> str:
+    """Per-sample shapes (no batch axis) -> the fix that fits their rank."""
+    if len(a) != len(b):
+        return (f"The two tensors do not even have the same rank ({rank_name(len(a))} and {rank_name(len(b))}): "
+                f"reshape one, or merge tensors taken at matching points of the two paths.")
+    if len(a) == 1:
+        return (f"Project one vector to the other's size with a Dense layer, e.g. layers.Dense({a[0]})(the {b[0]}-wide "
+                f"tensor), or change the units of the layer that made it.")
+    same_but_last = a[:-1] == b[:-1]
+    if len(a) == 2:
+        if same_but_last:
+            return (f"Both sequences have {a[0]} steps but {a[1]} and {b[1]} features per step: project one with "
+                    f"layers.Dense({a[1]}) (a Dense works on the last axis, so on each step) or "
+                    f"layers.Conv1D({a[1]}, 1).")
+        return ("The sequences have different numbers of steps: give the Conv1D and pooling layers on the "
+                "longer path padding='same' and strides=1, or make both paths shrink the steps alike.")
+    if len(a) == 3:
+        if same_but_last:
+            return (f"The maps have the same height and width but {a[-1]} and {b[-1]} channels: project one with a "
+                    f"1×1 convolution, e.g. layers.Conv2D({a[-1]}, 1, padding='same')(shortcut), as a residual "
+                    f"block with a projection does.")
+        return ("The maps have different heights or widths: give the main path's convolutions padding='same' "
+                "(and the shortcut the same strides, e.g. a 1×1 Conv2D with strides=2 when the main path halves "
+                "the size).")
+    return "Make the shapes after the batch axis equal (reshape or project one tensor) before merging."
+
+
+@_rule(rf"Inputs have incompatible shapes\. Received shapes ({_SHAPE}) and ({_SHAPE})")
+def _merge_unequal(m: re.Match[str], facts: Facts) -> Found:
+    a_text, b_text = m.group(1), m.group(2)
+    a, b = parse_shape(a_text), parse_shape(b_text)
+    kind = "" if a is None else f" ({rank_name(len(a))} per sample)"
+    fix = _elementwise_fix(a, b) if a is not None and b is not None else \
+        "Make the shapes after the batch axis equal before merging."
+    return Found(
+        title="A merge (Add, Multiply, …) got tensors of different shapes",
+        why=(f"Add, Subtract, Multiply, Average, Maximum and Minimum combine their inputs value by value, so the "
+             f"shapes after the batch axis must be equal (or 1 where they differ); here they are {a_text} and "
+             f"{b_text}{kind}."),
+        fix=fix, shapes=[a_text, b_text])
+
+
+@_rule(r"A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis\. "
+       r"Received: input_shape=\[(.*?)\]")
+def _concat_mismatch(m: re.Match[str], facts: Facts) -> Found:
+    texts = re.findall(_SHAPE, m.group(1))
+    shapes = [parse_shape(t) for t in texts]
+    why = (f"Concatenate glues tensors along one axis (the last, axis=-1, unless you set axis=); every other axis "
+           f"must match. The shapes here are {' and '.join(texts)}.")
+    fix = "Make every axis except the concatenation axis equal."
+    if all(s is not None for s in shapes) and len({len(s) for s in shapes}) == 1:  # type: ignore[arg-type]
+        rank = len(shapes[0])  # type: ignore[arg-type]
+        differ = [axis for axis in range(1, rank) if len({s[axis] for s in shapes}) > 1]  # type: ignore[index]
+        if differ:
+            why += f" They differ on ax{'is' if len(differ) == 1 else 'es'} {_axes(differ)} (axis 0 is the batch)."
+            if len(differ) == 1:
+                fix = (f"If you meant to join them along axis {differ[0]}, say so: layers.Concatenate(axis="
+                       f"{differ[0]}). Otherwise make axis {differ[0]} equal on every input.")
+            else:
+                fix = (f"Only one axis may differ, the one you join along. Here axes {_axes(differ)} differ: make "
+                       f"all but the concatenation axis equal")
+                spatial = [axis for axis in differ if axis < rank - 1]
+                if rank == 4 and spatial:
+                    fix += (", typically by giving every branch's convolutions and pooling padding='same' and the "
+                            "same strides, so the branches keep the same height and width (as an Inception module "
+                            "needs).")
+                elif rank == 3 and spatial:
+                    fix += (": the sequences have different numbers of steps; give the Conv1D and pooling layers "
+                            "padding='same' and equal strides on every branch.")
+                else:
+                    fix += "."
+    elif all(s is not None for s in shapes):
+        why += " They do not even have the same rank."
+        fix = "Reshape the inputs to the same rank (Flatten, Reshape or RepeatVector), then concatenate."
+    return Found(title="Concatenate got tensors whose other axes do not line up", why=why, fix=fix, shapes=texts)
+
+
+@_rule(r"Incompatible input shapes: axis values (\d+) \(at axis (\d+)\) != (\d+) \(at axis (\d+)\)\. "
+       rf"Full input shapes: ({_SHAPE}), ({_SHAPE})")
+def _dot_mismatch(m: re.Match[str], facts: Facts) -> Found:
+    n1, ax1, n2, ax2, s1, s2 = m.groups()
+    return Found(
+        title="Dot got tensors of different lengths along the axes it multiplies",
+        why=(f"Dot multiplies the values along axis {ax1} of the first input with those along axis {ax2} of the "
+             f"second and sums them, so both axes need the same size; here they have {n1} and {n2}."),
+        fix=(f"Project one input to the other's size first (e.g. layers.Dense({n1})), or choose other axes with "
+             f"layers.Dot(axes=...)."),
+        shapes=[s1, s2])
+
+
+# -- losses and labels ------------------------------------------------------------------------------------
+_TARGET_OUTPUT = rf"Received: target\.shape=({_SHAPE}), output\.shape=({_SHAPE})"
+
+
+@_rule(rf"Argument `output` must have rank \(ndim\) `target\.ndim - 1`\. {_TARGET_OUTPUT}")
+def _sparse_rank(m: re.Match[str], facts: Facts) -> Found:
+    target_text, output_text = m.group(1), m.group(2)
+    target, output = parse_shape(target_text), parse_shape(output_text)
+    why = f"The model's output has shape {output_text} and the labels have shape {target_text}. "
+    if target is not None and output is not None and len(target) == len(output) and target[-1] == output[-1]:
+        return Found(
+            title="One-hot labels with a sparse loss",
+            why=why + ("A sparse cross-entropy wants each label as one class number (shape (batch,)), but these "
+                       f"labels are one-hot rows of {target[-1]} values."),
+            fix=("Use loss=keras.losses.CategoricalCrossentropy(...) (or 'categorical_crossentropy') with one-hot "
+                 "labels, or keep the sparse loss and give class numbers: y.argmax(axis=-1)."),
+            shapes=[output_text, target_text])
+    if target is not None and output is not None and len(output) > len(target) + 1:
+        per_sample = output[1:-1]
+        return Found(
+            title="The model predicts many vectors per sample: a Dense layer on an input that was not flattened",
+            why=why + (f"A Dense layer works on the last axis only, so it kept the axes {per_sample} of each "
+                       f"sample: the model predicts {_prod([s or 1 for s in per_sample]):,} vectors per sample "
+                       f"instead of one."),
+            fix=("Put layers.Flatten() (or a global pooling layer, e.g. GlobalAveragePooling2D() for images) before "
+                 "the Dense layers so each sample becomes one vector: x = layers.Flatten()(x)."),
+            shapes=[output_text, target_text])
+    return Found(
+        title="The model's output and the labels have different ranks",
+        why=why + "A sparse cross-entropy wants one class number per sample and one score per class in the output.",
+        fix="Make the last layer produce one score per class, or reshape the labels to one class number per sample.",
+        shapes=[output_text, target_text])
+
+
+@_rule(rf"Arguments `target` and `output` must have the same (rank \(ndim\)|shape)\. {_TARGET_OUTPUT}")
+def _categorical_labels(m: re.Match[str], facts: Facts) -> Found:
+    target_text, output_text = m.group(2), m.group(3)
+    target, output = parse_shape(target_text), parse_shape(output_text)
+    why = f"The model's output has shape {output_text} and the labels have shape {target_text}. "
+    if target is not None and output is not None and (len(target) == 1 or (len(target) == 2 and target[-1] == 1)) \
+            and len(output) == 2 and (output[-1] or 0) > 1:
+        return Found(
+            title="Class numbers as labels with a categorical loss",
+            why=why + (f"A categorical cross-entropy wants one-hot labels ({output[-1]} values per sample), but "
+                       f"these labels are one class number per sample."),
+            fix=(f"Use loss=keras.losses.SparseCategoricalCrossentropy(...) (or 'sparse_categorical_crossentropy') "
+                 f"with class numbers, or make one-hot labels: keras.utils.to_categorical(y, {output[-1]})."),
+            shapes=[output_text, target_text])
+    return Found(
+        title="The model's output and the labels have different shapes",
+        why=why + "This loss compares them value by value, so they must have the same shape.",
+        fix="Make the last layer produce one value per label value, or reshape the labels to the output's shape.",
+        shapes=[output_text, target_text])
+
+
+# -- layers given the wrong kind of tensor ----------------------------------------------------------------
+@_rule(rf"Input (\d+) with name '([^']*)' of layer '([^']*)' is incompatible with the layer: expected "
+       rf"(min_)?ndim=(\d+), found ndim=(\d+)\. Full shape received: ({_SHAPE})")
+def _wrong_rank(m: re.Match[str], facts: Facts) -> Found:
+    _index, _name, layer, minimum, want_text, got_text, shape = m.groups()
+    want, got = int(want_text), int(got_text)
+    expects = rank_name(want - 1)
+    gets = rank_name(got - 1)
+    parsed = parse_shape(shape)
+    if want == 3 and got == 2:
+        fix = (f"Give it a time axis: an Embedding layer for integer word ids (it turns (batch, steps) into "
+               f"(batch, steps, features)), or layers.Reshape(({parsed[-1] if parsed else 'steps'}, 1)) to read "
+               f"each value as one step, or layers.RepeatVector(n) to repeat a vector n times.")
+    elif want == 4 and got == 3 and parsed:
+        fix = (f"A grayscale image needs a channel axis: keras.Input(shape={(*parsed[1:], 1)}) with the data "
+               f"reshaped to match (x[..., None]), or layers.Reshape({(*parsed[1:], 1)}) before this layer.")
+    elif want < got:
+        fix = ("Flatten or pool the extra axes first (layers.Flatten(), GlobalAveragePooling…), or use the layer "
+               "made for this rank (Conv2D for images, Conv1D/LSTM for sequences).")
+    else:
+        fix = "Reshape the tensor to the rank this layer reads, or use a layer made for the rank you have."
+    return Found(
+        title=f"Layer {layer!r} reads {expects} per sample, and got {gets}",
+        why=(f"{layer!r} needs inputs of rank {'at least ' if minimum else ''}{want} counting the batch axis "
+             f"({expects} per sample); {shape} has rank {got}."),
+        fix=fix, layer=layer, shapes=[shape])
+
+
+@_rule(rf"Input (\d+) with name '([^']*)' of layer '([^']*)' is incompatible with the layer: expected "
+       rf"shape=({_SHAPE}), found shape=({_SHAPE})")
+def _wrong_shape(m: re.Match[str], facts: Facts) -> Found:
+    _index, name, layer, want, got = m.groups()
+    return Found(
+        title=f"Input {name!r} of {layer!r} got data of the wrong shape",
+        why=(f"The model declares this input with shape {want} (None is the batch), but the data has shape "
+             f"{got}."),
+        fix=(f"Give data of shape {want} per batch (e.g. x.reshape(len(x), …)), or rebuild the model with "
+             f"keras.Input(shape=…) matching the data."),
+        layer=layer, shapes=[want, got])
+
+
+@_rule(rf"of layer '([^']*)' is incompatible with the layer: expected axis (-?\d+) of input shape to have value "
+       rf"(\d+), but received input with shape ({_SHAPE})")
+def _axis_value(m: re.Match[str], facts: Facts) -> Found:
+    layer, axis, want, got = m.groups()
+    return Found(
+        title=f"Layer {layer!r} was built for inputs of size {want}, and got {got}",
+        why=(f"A layer makes its weights the first time it is called, sized for that input: {layer!r} expects "
+             f"{want} values on axis {axis}. Calling the same layer object again on a tensor of another size "
+             f"(here {got}) cannot use those weights."),
+        fix=(f"Call {layer!r} only on tensors with {want} values on axis {axis} (reshape or project them first, "
+             f"e.g. with a Dense({want}) layer), or make a new layer for the other size if it should not share "
+             f"weights."),
+        layer=layer, shapes=[got])
+
+
+# -- reshape ---------------------------------------------------------------------------------------------
+@_rule(rf"The total size of the tensor must be unchanged\. Received: input_shape=({_SHAPE}), "
+       rf"target_shape=({_SHAPE})")
+def _reshape_size(m: re.Match[str], facts: Facts) -> Found:
+    src, dst = m.group(1), m.group(2)
+    nums = [int(x) for x in re.findall(r"\d+", src)]
+    tgt = [int(x) for x in re.findall(r"-?\d+", dst)]
+    have, want = _prod(nums), _prod(tgt)
+    return Found(
+        title="Reshape to a shape with a different number of elements",
+        why=(f"Reshape only rearranges values: each sample has {'·'.join(map(str, nums))} = {have:,} values, "
+             f"but the target {dst} holds {'·'.join(map(str, tgt))} = {want:,}."),
+        fix=(f"Choose a target shape whose sizes multiply to {have:,} (one size may be -1 to let Keras work it "
+             f"out), or change the layer before so it produces {want:,} values."),
+        shapes=[src, dst])
+
+
+@_rule(rf"the input size cannot by divided by the specified dimensions in target_shape\. Received: "
+       rf"input_shape=({_SHAPE}), target_shape=({_SHAPE})")
+def _reshape_unknown(m: re.Match[str], facts: Facts) -> Found:
+    src, dst = m.group(1), m.group(2)
+    have = _prod([int(x) for x in re.findall(r"\d+", src)])
+    known = _prod([int(x) for x in re.findall(r"(?<!-)\b\d+", dst)])
+    return Found(
+        title="Reshape with -1: the known sizes do not divide the number of values",
+        why=(f"-1 asks Keras to work out one size, so that the sizes multiply to the {have:,} values of each "
+             f"sample; the other sizes of {dst} multiply to {known:,}, and {have:,} is not a multiple of {known:,}."),
+        fix=(f"Choose known sizes whose product divides {have:,} (for example {_divisor_hint(have)}), or change the "
+             f"layer before so it produces a multiple of {known:,} values."),
+        shapes=[src, dst])
+
+
+def _divisor_hint(n: int) -> str:
+    divisors = [d for d in range(2, min(n, 64) + 1) if n % d == 0]
+    return ", ".join(str(d) for d in divisors[:4]) if divisors else "1"
+
+
+@_rule(r"There must be at most one unknown dimension \(-1\) in `target_shape`\. Received: target_shape=(\(.*?\))")
+def _reshape_two_unknowns(m: re.Match[str], facts: Facts) -> Found:
+    return Found(
+        title="Reshape with more than one -1",
+        why=(f"-1 means 'work this size out from the others'; with two of them in {m.group(1)} there is no single "
+             f"answer."),
+        fix="Write every size but one as a number, e.g. layers.Reshape((-1, 7)).",
+        shapes=[m.group(1)])
+
+
+# -- models and graphs ------------------------------------------------------------------------------------
+@_rule(r"Output with path `(.*?)` is not connected to `inputs`")
+def _disconnected(m: re.Match[str], facts: Facts) -> Found:
+    why = ("keras.Model(inputs, outputs) follows the arrows back from each output; here they never reach the "
+           "inputs you passed, so the output was computed from another Input.")
+    if facts.sources:
+        names = ", ".join(f"{name!r} {shape}" for name, shape in facts.sources)
+        why += f" The outputs come from the Input{'s' * (len(facts.sources) > 1)} {names}."
+        fix = (f"Pass the Input{'s' * (len(facts.sources) > 1)} the outputs really come from ({names}) as the "
+               f"model's inputs, or build the outputs by calling layers on the inputs you meant.")
+    else:
+        fix = ("Build the outputs by calling layers on these inputs (x = layer(inputs) …), or pass the Input the "
+               "outputs really come from; lab.explain(error, outputs) names it, and lab.graph(outputs) draws what "
+               "an output depends on.")
+    return Found(title="The model's output does not come from its inputs (graph disconnected)", why=why, fix=fix)
+
+
+@_rule(r'Layer "(\w+)" expects (\d+) (?:named )?input\(s\)(?: with keys (\[.*?\]))?, but it received (\d+) input '
+       r"tensors")
+def _wrong_count(m: re.Match[str], facts: Facts) -> Found:
+    layer, want, keys, got = m.group(1), m.group(2), m.group(3), m.group(4)
+    names = f" named {keys}" if keys else ""
+    return Found(
+        title=f"Model {layer!r} was called with the wrong number of inputs",
+        why=f"It was built with {want} input(s){names}, and received {got}.",
+        fix=("Pass exactly one array per model input, as a list in the order of model.inputs or as a dict keyed "
+             "by the input names: model.predict({'name': array, …})."),
+        layer=layer)
+
+
+@_rule(r"Unrecognized keyword arguments passed to Model: \{'(input|output)s?'")
+def _keras1_keywords(m: re.Match[str], facts: Facts) -> Found:
+    return Found(
+        title="Keras 1 keywords: Model(input=…, output=…)",
+        why="Keras 1 spelled them input= and output=; Keras 2 and 3 spell them inputs= and outputs=.",
+        fix="keras.Model(inputs=…, outputs=…), or simply keras.Model(inputs, outputs).")
+
+
+@_rule(r"cannot import name 'merge' from 'keras\.layers'")
+def _keras1_merge(m: re.Match[str], facts: Facts) -> Found:
+    return Found(
+        title="Keras 1's merge(mode=...) is gone",
+        why="Keras 2 replaced merge(..., mode='concat'/'sum'/...) with one function per operation.",
+        fix=("layers.concatenate, add, multiply, average, subtract, maximum, minimum, or dot(axes=-1, "
+             "normalize=True) for cosine similarity."))
+
+
+# -- saving and loading ----------------------------------------------------------------------------------
+@_rule(r"Could not locate class '([^']+)'")
+def _unknown_class(m: re.Match[str], facts: Facts) -> Found:
+    name = m.group(1)
+    return Found(
+        title=f"Loading a model that uses {name!r}, a class Keras does not know here",
+        why=(f"A saved model stores the name of each layer class, not its code. To rebuild {name!r}, Keras must "
+             f"find the class in this Python session."),
+        fix=(f"Run the cell that defines {name} first, then load with custom_objects={{{name!r}: {name}}}, or "
+             f"decorate the class with @keras.saving.register_keras_serializable() before saving and loading."),
+        layer=name)
+
+
+@_rule(r"Invalid filepath extension for saving\. .*?Received: filepath=(\S*)")
+def _save_extension(m: re.Match[str], facts: Facts) -> Found:
+    return Found(
+        title="model.save needs a file name ending in .keras",
+        why=("Keras 3 picks the format from the extension: .keras (the native format) or .h5 (legacy). A name "
+             "without one was a SavedModel folder in TensorFlow 2, which Keras 3 writes with model.export()."),
+        fix=("model.save('my_model.keras'); for a SavedModel to serve, model.export('my_model_dir'), reloaded "
+             "for inference with keras.layers.TFSMLayer('my_model_dir', call_endpoint='serve')."))
+
+
+@_rule(r"The filename must end in `\.weights\.h5`\. Received: filepath=(\S*)")
+def _weights_extension(m: re.Match[str], facts: Facts) -> Found:
+    return Found(
+        title="save_weights needs a file name ending in .weights.h5",
+        why=("Keras 3 writes weights only in its own HDF5 layout, and recognises the file by that double "
+             "extension; TensorFlow checkpoints (a name without extension) are gone."),
+        fix="model.save_weights('my_model.weights.h5') and model.load_weights('my_model.weights.h5').")
