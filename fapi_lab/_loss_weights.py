@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _keras_adapter as adapter
 from ._arrays import n_samples, take
+from ._loss_numbers import SLIDER_MAX_EXPONENT, SLIDER_MIN_EXPONENT, check_weight, for_people, slider_position
 
 __all__ = ["LossWeightLab", "WeightedLoss", "loss_weights"]
 
@@ -87,13 +88,25 @@ def _as_dict(value: Any, names: Sequence[str], what: str) -> dict[str, Any] | No
     return dict(zip(names, value, strict=True))
 
 
-def _check_weight(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
-        raise ValueError(f"the weight of {name!r} must be a number >= 0, not {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"the weight of {name!r} must be a finite number >= 0, not {value}")
-    return value
+def output_names(model: Any) -> list[str]:
+    """The names Keras uses for the outputs in compile, logs and predictions: the keys when the model was built
+    with a dict of outputs (they may differ from the layer names), else ``model.output_names``."""
+    try:
+        structure = model.output
+    except Exception:  # a subclassed or unbuilt model has no symbolic output
+        structure = None
+    if isinstance(structure, Mapping):
+        return [str(k) for k in structure]
+    return list(getattr(model, "output_names", None) or [])
+
+
+def _check_lengths(x: Any, y: dict[str, np.ndarray], what: str) -> None:
+    n = n_samples(x)
+    short = {name: len(v) for name, v in y.items() if len(v) != n}
+    if short:
+        said = ", ".join(f"{name!r} has {k}" for name, k in short.items())
+        raise ValueError(f"{what}: x has {n} samples but the targets do not: {said}. Give one target per sample "
+                         f"(the same number of rows in x and in every output's y).")
 
 
 def _by_output(y: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
@@ -105,6 +118,30 @@ def _by_output(y: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
     if isinstance(y, list | tuple) and len(y) == len(names):
         return {n: np.asarray(v) for n, v in zip(names, y, strict=True)}
     raise ValueError(f"y must give one target array per output {list(names)}: a list in output order or a dict")
+
+
+def _deserialize_metrics(value: Any) -> Any:
+    keras = _keras()
+    if isinstance(value, Mapping) and "class_name" in value:
+        return keras.metrics.deserialize(value)
+    if isinstance(value, Mapping):
+        return {k: _deserialize_metrics(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_deserialize_metrics(v) for v in value]
+    return value
+
+
+def _kept_compile_settings(model: Any) -> dict[str, Any]:
+    """What the user compiled with besides losses: metrics and how training runs. Recompiling keeps them."""
+    if not getattr(model, "compiled", False):
+        return {}
+    settings: dict[str, Any] = {key: getattr(model, key) for key in ("run_eagerly", "jit_compile",
+                                                                     "steps_per_execution")}
+    config = model.get_compile_config() or {}
+    for key in ("metrics", "weighted_metrics"):
+        if config.get(key):
+            settings[key] = _deserialize_metrics(config[key])
+    return settings
 
 
 @dataclass
@@ -122,7 +159,7 @@ class LossWeightLab(widgets.VBox):
                  validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.2,
                  max_validation: int = 256, batch_size: int = 32) -> None:
         keras = _keras()
-        names = list(getattr(model, "output_names", None) or [])
+        names = output_names(model)
         if len(names) < 2:
             raise ValueError(f"{model.name!r} has {len(names)} output: there is nothing to weigh. The loss-weight "
                              f"lab is for models with two or more outputs (lesson 5).")
@@ -141,15 +178,17 @@ class LossWeightLab(widgets.VBox):
         self.losses = {n: keras.losses.get(v) for n, v in _as_dict(loss_spec, names, "losses").items()}
         weight_spec = weights if weights is not None else compiled_weights
         start = _as_dict(weight_spec, names, "weights") or {}
-        self.variables = {n: keras.Variable(_check_weight(n, start.get(n, 1.0)), trainable=False, dtype="float32",
+        self.variables = {n: keras.Variable(check_weight(n, start.get(n, 1.0)), trainable=False, dtype="float32",
                                             name=f"loss_weight_{i}") for i, n in enumerate(names)}
         self.model = model
         self.batch_size = batch_size
         optimizer = getattr(model, "optimizer", None) or "rmsprop"
         model.compile(optimizer=optimizer,
-                      loss={n: WeightedLoss(self.losses[n], self.variables[n], name=f"{n}_loss") for n in names})
+                      loss={n: WeightedLoss(self.losses[n], self.variables[n], name=f"{n}_loss") for n in names},
+                      **_kept_compile_settings(model))
 
         n = n_samples(x)
+        _check_lengths(x, _by_output(y, names), "lab.loss_weights")
         if validation_data is not None:
             self.x_train, self.y_train = x, y
             x_val, y_val = validation_data
@@ -159,21 +198,28 @@ class LossWeightLab(widgets.VBox):
             cut = n - max(1, round(n * validation_split))
             self.x_train, self.y_train = take(x, np.arange(cut)), take(y, np.arange(cut))
             x_val, y_val = take(x, np.arange(cut, n)), take(y, np.arange(cut, n))
+        if validation_data is not None:
+            _check_lengths(x_val, _by_output(y_val, names), "validation_data")
         keep = np.arange(min(n_samples(x_val), max_validation))
         self.x_val, self.y_val = take(x_val, keep), _by_output(take(y_val, keep), names)
         self.runs: list[Run] = []
         self._refresh_predictions()
 
-        self._sliders: dict[str, widgets.FloatLogSlider] = {}
+        # The box holds the weight (exactly as typed); the log slider only proposes rounded values and follows the
+        # box, resting at an end for weights outside its range. Neither ever changes what the other was given.
+        self._sliders: dict[str, widgets.FloatText] = {}
+        self._logs: dict[str, widgets.FloatLogSlider] = {}
+        self._following = self._restoring = False
         rows = []
         for name in names:
-            slider = widgets.FloatLogSlider(value=max(self.variables[name].numpy(), 0.01), base=10, min=-2, max=2,
-                                            step=0.01, readout=False, layout=widgets.Layout(width="260px"))
-            box = widgets.BoundedFloatText(value=float(self.variables[name].numpy()), min=0, max=1e6, step=0.01,
-                                           layout=widgets.Layout(width="90px"))
-            widgets.link((slider, "value"), (box, "value"))
+            weight = float(self.variables[name].numpy())
+            slider = widgets.FloatLogSlider(value=slider_position(weight), base=10, min=SLIDER_MIN_EXPONENT,
+                                            max=SLIDER_MAX_EXPONENT, step=0.05, readout=False,
+                                            layout=widgets.Layout(width="260px"))
+            box = widgets.FloatText(value=weight, step=0.01, layout=widgets.Layout(width="90px"))
+            slider.observe(lambda change, n=name: self._on_slider(n, change["new"]), "value")
             box.observe(lambda change, n=name: self._on_weight(n, change["new"]), "value")
-            self._sliders[name] = box
+            self._sliders[name], self._logs[name] = box, slider
             label = widgets.HTML(f"<b>{html.escape(name)}</b> <small>({html.escape(_loss_name(self.losses[name]))})"
                                  f"</small>", layout=widgets.Layout(width="240px"))
             rows.append(widgets.HBox([label, slider, box]))
@@ -198,7 +244,7 @@ class LossWeightLab(widgets.VBox):
         """Set one output's loss weight (also moves its slider)."""
         if name not in self.variables:
             raise KeyError(f"no output {name!r}; outputs are {self.names}")
-        value = _check_weight(name, value)
+        value = check_weight(name, value)
         if self._sliders[name].value != value:
             self._sliders[name].value = value  # its observer assigns the variable
         else:
@@ -212,7 +258,8 @@ class LossWeightLab(widgets.VBox):
 
     @property
     def total(self) -> float:
-        return sum(r["weighted"] for r in self.readout().values())
+        """What Keras minimises: Σ weight × loss, plus the regularization losses (``model.losses``)."""
+        return sum(r["weighted"] for r in self.readout().values()) + self.regularization
 
     def _refresh_predictions(self) -> None:
         keras = _keras()
@@ -230,6 +277,8 @@ class LossWeightLab(widgets.VBox):
             by_name = dict(zip(self.names, predictions, strict=True))
         self.unweighted = {n: float(np.mean(keras.ops.convert_to_numpy(self.losses[n](self.y_val[n], by_name[n]))))
                            for n in self.names}
+        # weight regularizers (kernel_regularizer=…) are part of the total Keras minimises
+        self.regularization = float(sum(float(keras.ops.convert_to_numpy(v)) for v in self.model.losses))
 
     # -- training ----------------------------------------------------------------------------------------------
     def train(self, epochs: int = 3) -> Run:
@@ -267,12 +316,30 @@ class LossWeightLab(widgets.VBox):
         return run
 
     # -- drawing ---------------------------------------------------------------------------------------------
+    def _on_slider(self, name: str, value: float) -> None:
+        if not self._following:  # a person moved the slider: propose its value, rounded for people
+            self._sliders[name].value = for_people(value)
+
     def _on_weight(self, name: str, value: float) -> None:
+        if self._restoring:
+            return
         try:
-            self.variables[name].assign(_check_weight(name, value))
+            weight = check_weight(name, value)
         except ValueError as exc:
+            self._restoring = True
+            try:
+                self._sliders[name].value = float(self.variables[name].numpy())  # back to the weight in use
+            finally:
+                self._restoring = False
             self._message.value = _note(str(exc), error=True)
             return
+        self.variables[name].assign(weight)
+        self._message.value = "".join(_note(w) for w in self.warnings)
+        self._following = True
+        try:
+            self._logs[name].value = slider_position(weight)
+        finally:
+            self._following = False
         self._update_readout()
 
     def _update_readout(self) -> None:
@@ -280,7 +347,7 @@ class LossWeightLab(widgets.VBox):
 
     def _readout_html(self) -> str:
         r = self.readout()
-        total = sum(v["weighted"] for v in r.values()) or 1e-12
+        total = sum(v["weighted"] for v in r.values()) + self.regularization or 1e-12
         bar = "".join(
             f"<div title='{html.escape(n)}: {v['weighted']:.4g}' style='width:{100 * v['weighted'] / total:.2f}%;"
             f"background:{_COLOURS[i % len(_COLOURS)]};height:18px'></div>" for i, (n, v) in enumerate(r.items()))
@@ -290,14 +357,19 @@ class LossWeightLab(widgets.VBox):
             f"<td style='text-align:right'>= {v['weighted']:.4g}</td>"
             f"<td style='text-align:right'>{100 * v['weighted'] / total:.0f}%</td></tr>"
             for i, (n, v) in enumerate(r.items()))
+        regularization, formula = "", "Σ weight × loss"
+        if self.regularization:
+            formula = "Σ weight × loss + regularization"
+            regularization = (f"<tr><td>regularization</td><td></td><td></td><td style='text-align:right'>"
+                              f"= {self.regularization:.4g}</td><td style='text-align:right'>"
+                              f"{100 * self.regularization / total:.0f}%</td></tr>")
         top = max(r, key=lambda n: r[n]["weighted"])
         verdict = (f"<b>{html.escape(top)}</b> dominates the total ({100 * r[top]['weighted'] / total:.0f}%)"
                    if r[top]["weighted"] / total > 0.6 else "no single head dominates")
         return (f"<div style='display:flex;width:100%;max-width:640px;border:1px solid #cbd5e1'>{bar}</div>"
                 "<table><thead><tr><th>output</th><th>loss (validation)</th><th>weight</th><th>weighted</th>"
-                f"<th>share</th></tr></thead><tbody>{rows}</tbody></table>"
-                f"<div>total loss = Σ weight × loss = <b>{sum(v['weighted'] for v in r.values()):.4g}</b>; "
-                f"{verdict}</div>")
+                f"<th>share</th></tr></thead><tbody>{rows}{regularization}</tbody></table>"
+                f"<div>total loss = {formula} = <b>{self.total:.4g}</b>; {verdict}</div>")
 
     def _draw(self) -> None:
         self._plot.value = self._curves_svg()

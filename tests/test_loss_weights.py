@@ -127,3 +127,70 @@ def test_training_errors_show_in_the_panel(ticket_data) -> None:
     with pytest.raises(ValueError):
         panel.train(1)
     assert "Training failed" in panel._message.value
+
+
+# --- Exactly what the user gave (issue 15, class 6) ---------------------------------------------------------------
+
+def test_a_typed_weight_is_used_exactly_and_the_slider_follows(ticket_data) -> None:
+    x, y = ticket_data
+    panel = lab.loss_weights(uncompiled_ticket_model(), x, y, losses=LOSSES_LIST)
+    for typed in (0.05, 0.0, 1e9, 123.456, 0.003):
+        panel._sliders["department"].value = typed          # what typing in the box does
+        assert panel.weights["department"] == pytest.approx(typed, rel=1e-7, abs=0)
+        assert panel._sliders["department"].value == typed, "the box keeps what was typed"
+        assert 0.01 <= panel._logs["department"].value <= 100
+    assert panel._logs["department"].value == pytest.approx(0.01)  # 0.003 is below the slider: it rests at its end
+
+
+def test_moving_the_slider_proposes_a_rounded_weight(ticket_data) -> None:
+    x, y = ticket_data
+    panel = lab.loss_weights(uncompiled_ticket_model(), x, y, losses=LOSSES_LIST)
+    panel._logs["priority"].value = 10 ** -1.3                # 0.0501187…
+    assert panel._sliders["priority"].value == 0.05 and panel.weights["priority"] == pytest.approx(0.05, rel=1e-7)
+
+
+def test_a_bad_typed_weight_is_refused_and_the_box_shows_the_weight_in_use(ticket_data) -> None:
+    x, y = ticket_data
+    panel = lab.loss_weights(uncompiled_ticket_model(), x, y, losses=LOSSES_LIST, weights=[1.0, 0.2])
+    panel._sliders["department"].value = -3.0
+    assert panel.weights["department"] == pytest.approx(0.2) and panel._sliders["department"].value == \
+        pytest.approx(0.2)
+    assert "must be a finite number &gt;= 0, not -3.0" in panel._message.value
+    panel._sliders["department"].value = 0.3
+    assert "must be" not in panel._message.value, "a good weight clears the message"
+
+
+def test_the_total_includes_regularization_as_keras_does() -> None:
+    keras.utils.set_random_seed(0)
+    x_in = keras.Input((4,), name="x")
+    h = keras.layers.Dense(8, name="h", kernel_regularizer=keras.regularizers.l2(0.1))(x_in)
+    model = keras.Model(x_in, {"score": keras.layers.Dense(1, name="dense_a")(h),
+                               "klass": keras.layers.Dense(3, name="dense_b")(h)}, name="regularized")
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 4)).astype("float32")
+    y = {"score": rng.random((40, 1)).astype("float32"), "klass": rng.integers(0, 3, 40)}
+    losses = {"score": "mse", "klass": keras.losses.SparseCategoricalCrossentropy(from_logits=True)}
+    panel = lab.loss_weights(model, x, y, losses=losses, weights={"score": 0.5, "klass": 2.0},
+                             validation_split=0.25)
+    assert panel.names == ["score", "klass"], "the dict keys, not the layer names dense_a/dense_b"
+    assert panel.regularization > 0 and "regularization" in panel._readout.value
+    keras_total = model.evaluate(panel.x_val, panel.y_val, batch_size=64, verbose=0, return_dict=True)["loss"]
+    assert panel.total == pytest.approx(keras_total, rel=1e-4)
+
+
+def test_recompiling_keeps_the_users_compile_settings(ticket_data) -> None:
+    x, y = ticket_data
+    model = uncompiled_ticket_model()
+    model.compile(optimizer="adam", loss=LOSSES_LIST, metrics={"department": ["accuracy"]}, run_eagerly=True,
+                  steps_per_execution=2)
+    panel = lab.loss_weights(model, x, y)
+    assert model.run_eagerly is True and model.steps_per_execution == 2
+    history = panel.model.fit(x, y, epochs=1, batch_size=64, verbose=0)
+    assert "department_accuracy" in history.history
+
+
+def test_targets_shorter_than_x_get_a_plain_message(ticket_data) -> None:
+    x, y = ticket_data
+    short = {"priority": y["priority"][:100], "department": y["department"]}
+    with pytest.raises(ValueError, match=r"x has 256 samples but the targets do not: 'priority' has 100"):
+        lab.loss_weights(uncompiled_ticket_model(), x, short, losses=LOSSES_LIST)
