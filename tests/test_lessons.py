@@ -171,3 +171,82 @@ def test_colab_cells_script_follows_the_url_touches_only_lessons_and_is_idempote
     assert run("--check").returncode == 0
     for path, data in others.items():
         assert path.read_bytes() == data, f"{path.name} is not a lesson and must not be touched"
+
+
+# --- Issue 13: rules a lesson keeps (checked on the files, so a slip shows before nbval runs) ---------------------
+
+EXERCISES = ROOT / "notebooks" / "exercises"
+DOCUMENT_BOX = re.compile(r"^### Document (\d{3}): what it says, and what changed$", re.M)
+ERROR_LINES_MAX = 15
+
+
+def code_cells(nb: Path) -> list[tuple[int, str, dict]]:
+    return [(i, "".join(c["source"]), c) for i, c in enumerate(cells(nb)) if c["cell_type"] == "code"]
+
+
+def markdown(nb: Path) -> list[str]:
+    return ["".join(c["source"]) for c in cells(nb) if c["cell_type"] == "markdown"]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_lesson_writes_the_documents_models_out(nb: Path) -> None:
+    """A lesson teaches by code the student reads: ``lab.patterns`` may only check a hand-written model."""
+    for i, src, _ in code_cells(nb):
+        for line in src.splitlines():
+            if "lab.patterns" in line:
+                assert line.strip().startswith("assert "), \
+                    f"cell {i}: lab.patterns outside an assert line (write the model out): {line.strip()!r}"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_stored_errors_are_short(nb: Path) -> None:
+    """An error a lesson shows on purpose is read by a student: type, message, their line; no library frames."""
+    for i, _, c in code_cells(nb):
+        for out in c.get("outputs", []):
+            if out.get("output_type") == "error":
+                text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(out["traceback"]))
+                lines = [ln for ln in text.splitlines() if ln.strip()]
+                assert len(lines) <= ERROR_LINES_MAX, f"cell {i}: a stored error of {len(lines)} lines"
+                assert "site-packages" not in text, f"cell {i}: a stored error shows library frames"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_setup_cell_asks_ipython_for_short_errors(nb: Path) -> None:
+    setup = next(src for _, src, c in code_cells(nb) if src.startswith("import fapi_lab as lab\n"))
+    assert "%xmode Minimal" in setup.splitlines(), "the set-up cell sets %xmode Minimal"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_lesson_ends_with_summary_try_this_and_its_exercise_set(nb: Path) -> None:
+    texts = markdown(nb)
+    summary = next((t for t in texts if t.startswith("## Summary")), None)
+    assert summary is not None, "a lesson has a '## Summary' cell"
+    bullets = [ln for ln in summary.splitlines() if re.match(r"\s*[-*] ", ln)]
+    assert 4 <= len(bullets) <= 6, f"the summary has {len(bullets)} points (4-6)"
+    last = "".join(cells(nb)[-1]["source"])
+    links = re.findall(r"\]\((exercises/[\w.-]+\.ipynb)\)", last)
+    assert links, "the closing cell links the lesson's exercise set"
+    for link in links:
+        assert (nb.parent / link).exists(), f"the closing cell links {link}, which does not exist"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_lesson_has_a_box_for_each_document_it_follows(nb: Path) -> None:
+    """'Follows documents 000 and 004.' in the first cell; then one box per document, no more, no fewer."""
+    first = "".join(cells(nb)[0]["source"])
+    follows = re.search(r"Follows documents? ([^.\n]*)\.", first)
+    assert follows, "the first cell says which source documents the lesson follows"
+    documents = set(re.findall(r"\b(00[0-4])\b", follows.group(1)))
+    assert documents, follows.group(0)
+    boxes = [m for t in markdown(nb) for m in DOCUMENT_BOX.findall(t)]
+    assert sorted(boxes) == sorted(documents), \
+        f"document boxes {sorted(boxes)} for the documents the lesson follows {sorted(documents)}"
+
+
+def test_every_exercise_set_links_back_to_lessons_that_exist() -> None:
+    for ex in sorted(EXERCISES.glob("ex*.ipynb")):
+        text = "\n".join(markdown(ex))
+        links = re.findall(r"\]\(\.\./([\w.-]+\.ipynb)\)", text)
+        assert links, f"{ex.name} links back to its lessons (../NN_name.ipynb)"
+        for link in links:
+            assert (EXERCISES.parent / link).exists(), f"{ex.name} links ../{link}, which does not exist"
