@@ -406,3 +406,46 @@ def _weights_extension(m: re.Match[str], facts: Facts) -> Found:
         why=("Keras 3 writes weights only in its own HDF5 layout, and recognises the file by that double "
              "extension; TensorFlow checkpoints (a name without extension) are gone."),
         fix="model.save_weights('my_model.weights.h5') and model.load_weights('my_model.weights.h5').")
+
+
+@_rule(r"Unknown variable: <Variable path=([^,]+),.*?This optimizer can only be called for the variables it was "
+       r"originally built with")
+def _stale_optimizer(m: re.Match[str], facts: Facts) -> Found:
+    return Found(
+        title="The optimizer belongs to other variables (a model loaded from .h5, or a rebuilt model)",
+        why=(f"An optimizer keeps state for the exact variables it was built with; {m.group(1)} is not one of "
+             f"them. A model loaded from a legacy .h5 file comes back with an optimizer built for the saved "
+             f"variables, not the new ones."),
+        fix=("Load with keras.models.load_model(path, compile=False) and compile again, or save and load the "
+             ".keras format, which restores the optimizer properly."))
+
+
+@_rule(r"Could not deserialize '([\w.]+)' because it is not a KerasSaveable subclass")
+def _short_metric_name(m: re.Match[str], facts: Facts) -> Found:
+    return Found(
+        title=f"A legacy .h5 file cannot bring back {m.group(1)!r}",
+        why=("The .h5 format stores the compile settings as names; short names such as 'mse' or 'mae' are "
+             "written as keras.metrics.mse, which Keras 3 cannot rebuild."),
+        fix=("Save as .keras (model.save('m.keras')), or compile with the full name (loss='mean_squared_error'), "
+             "or load with compile=False and compile again."))
+
+
+@_rule(r"Could not automatically infer the output shape / dtype of '([^']+)' \(of type (\w+)\)\..*?"
+       r"Error encountered:\s*(.*?)(?:\n\s*\n|Arguments received|$)")
+def _call_failed_on_symbolic_input(m: re.Match[str], facts: Facts) -> Found:
+    layer, cls, inner = m.group(1), m.group(2), m.group(3).strip()
+    why = (f"To learn the shape of {layer!r}'s output, Keras ran {cls}.call() on a symbolic input, whose batch "
+           f"size is None, and call() failed with: {inner}")
+    if "got None" in inner or "NoneType" in inner:
+        fix = ("A size read with x.shape[i] is None while the model is built (the batch axis is unknown). Read it "
+               "when the layer runs: keras.ops.shape(x)[0] instead of x.shape[0], e.g. "
+               "keras.ops.zeros((keras.ops.shape(x)[0], units)).")
+    elif "Dimensions must be equal" in inner or "Incompatible shapes" in inner or "incompatible" in inner:
+        fix = ("A product or sum in call() met two tensors whose sizes do not fit: check the weights' shapes "
+               "made in build() against the input (for a matmul, the input's last axis must equal the kernel's "
+               "first), and use input_shape[-1] rather than input_shape[1] for the feature size.")
+    else:
+        fix = (f"The line of call() that failed is the one this message is about; run {cls}()(keras.Input(...)) "
+               f"alone to see it, or give the layer a compute_output_shape() method.")
+    return Found(title=f"{cls}.call() failed while Keras worked out its output shape", why=why, fix=fix,
+                 layer=layer)

@@ -214,3 +214,30 @@ class _Hopeless(Exception):
 def test_explain_never_raises(thing) -> None:
     e = lab.explain(thing)
     assert isinstance(str(e), str) and isinstance(e._repr_html_(), str)
+
+
+def test_a_static_batch_inside_a_custom_layer_points_at_keras_ops_shape() -> None:
+    class StaticZeros(layers.Layer):
+        def call(self, x):
+            import tensorflow as tf
+
+            return tf.zeros((x.shape[0], 4))
+
+    e = lab.explain(caught(lambda: StaticZeros(name="rnn")(keras.Input((10, 5)))))
+    assert e.recognised and e.layer == "rnn" and "keras.ops.shape(x)[0]" in e.fix
+
+
+def test_legacy_h5_files_that_cannot_train_or_load(tmp_path) -> None:
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, layers.Dense(2, activation="softmax", name="d")(x))
+    model.compile("rmsprop", "categorical_crossentropy")
+    data, labels = np.zeros((4, 4)), np.eye(2)[[0, 1, 0, 1]]
+    model.fit(data, labels, verbose=0)
+    model.save(tmp_path / "m.h5")
+    loaded = keras.models.load_model(tmp_path / "m.h5")
+    e = lab.explain(caught(lambda: loaded.fit(data, labels, verbose=0)))
+    assert e.recognised and "compile=False" in e.fix
+    model.compile("rmsprop", "mse")
+    model.save(tmp_path / "mse.h5")
+    e = lab.explain(caught(lambda: keras.models.load_model(tmp_path / "mse.h5")))
+    assert e.recognised and "mean_squared_error" in e.fix
