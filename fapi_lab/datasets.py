@@ -160,7 +160,8 @@ def _load(spec: _Spec, source: str | None, timeout: Any, verbose: bool) -> Split
     chosen = _resolve_source(source)
     seconds = _check_timeout(timeout)
     if chosen == "standin":
-        data, line = _standin_line(spec, "asked for")
+        asked = "source='standin'" if source is not None else "FAPI_LAB_DATA=standin"
+        data, line = _standin_line(spec, f"chosen with {asked}")
     else:
         try:
             data, line = _real(spec, seconds)
