@@ -73,33 +73,45 @@ def _kind(error: Any) -> str:
         return "Error"
 
 
-def _facts(source: Any) -> Facts:
-    """What ``source`` (the outputs or the model the error is about) tells: the Inputs it comes from."""
-    if source is None:
-        return Facts()
+def _facts(source: Any, inputs: Any) -> Facts:
+    """What ``source`` (the outputs or the model the error is about) and ``inputs`` (what was passed as
+    ``inputs=``) tell: the Inputs the outputs come from, and which given inputs are not Inputs at all."""
+    sources: tuple[tuple[str, str], ...] = ()
+    not_inputs: list[tuple[int, str]] = []
     try:
         from ._keras_adapter import read
 
-        graph = read(source)
-        inputs = [n for n in graph.nodes if n.kind == "input"]
-        return Facts(sources=tuple((n.name, str(n.output_shapes[0]) if n.output_shapes else "") for n in inputs))
+        if source is not None:
+            graph = read(source)
+            found = [n for n in graph.nodes if n.kind == "input"]
+            sources = tuple((n.name, str(n.output_shapes[0]) if n.output_shapes else "") for n in found)
+        given = [] if inputs is None else list(inputs.values()) if isinstance(inputs, dict) else \
+            list(inputs) if isinstance(inputs, list | tuple) else [inputs]
+        for index, tensor in enumerate(given):
+            graph = read(tensor)
+            last = graph.node(graph.output_keys[0])
+            if last.kind != "input":
+                not_inputs.append((index, last.name))
     except Exception:
-        return Facts()
+        pass
+    return Facts(sources=sources, not_inputs=tuple(not_inputs))
 
 
-def explain(error: BaseException | str, source: Any = None) -> Explanation:
+def explain(error: BaseException | str, source: Any = None, *, inputs: Any = None) -> Explanation:
     """Turn a Keras graph or shape error into what went wrong, the shapes that met, and a concrete fix.
 
     Accepts the exception (``except Exception as err: lab.explain(err)``) or its message. ``source``, optional,
     is what the error is about (the output tensors given to ``keras.Model``, or a model): with it, a
-    disconnected-graph explanation names the Inputs the outputs really come from. Never raises.
+    disconnected-graph explanation names the Inputs the outputs really come from; ``inputs``, optional, is what
+    was passed as ``keras.Model(inputs=…)``, so it can say which of them is not an Input at all (an overwritten
+    variable). Never raises.
     """
     original = _text(error)
     try:
         for pattern, build in RULES:
             match = pattern.search(original)
             if match:
-                found = build(match, _facts(source))
+                found = build(match, _facts(source, inputs))
                 return Explanation(title=found.title, why=found.why, fix=found.fix, original=original,
                                    layer=found.layer, shapes=list(found.shapes))
         return Explanation(

@@ -33,6 +33,7 @@ class Facts:
     """What the caller knows besides the message: the Input layers (name, shape) the outputs come from."""
 
     sources: tuple[tuple[str, str], ...] = ()
+    not_inputs: tuple[tuple[int, str], ...] = ()  # (position in inputs=, the layer that made that tensor)
 
 
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str], Facts], Found]]
@@ -334,6 +335,16 @@ def _reshape_two_unknowns(m: re.Match[str], facts: Facts) -> Found:
 def _disconnected(m: re.Match[str], facts: Facts) -> Found:
     why = ("keras.Model(inputs, outputs) follows the arrows back from each output; here they never reach the "
            "inputs you passed, so the output was computed from another Input.")
+    if facts.not_inputs:
+        said = "; ".join(f"inputs[{i}] is not an Input: it is the output of layer {layer!r}"
+                         for i, layer in facts.not_inputs)
+        why = (f"Every tensor in inputs= must come straight from keras.Input; {said}. Was the variable that held "
+               f"the Input given a new value (right_input = base(right_input))?")
+        fix = ("Keep the Input in its own variable and give the layer's output another name (right_features = "
+               "base(right_input)); then pass the Inputs to keras.Model.")
+        if facts.sources:
+            fix += f" The outputs come from {', '.join(repr(name) for name, _ in facts.sources)}."
+        return Found(title="An input of the model is not an Input (graph disconnected)", why=why, fix=fix)
     if facts.sources:
         names = ", ".join(f"{name!r} {shape}" for name, shape in facts.sources)
         why += f" The outputs come from the Input{'s' * (len(facts.sources) > 1)} {names}."

@@ -241,3 +241,15 @@ def test_legacy_h5_files_that_cannot_train_or_load(tmp_path) -> None:
     model.save(tmp_path / "mse.h5")
     e = lab.explain(caught(lambda: keras.models.load_model(tmp_path / "mse.h5")))
     assert e.recognised and "mean_squared_error" in e.fix
+
+
+def test_an_overwritten_input_variable_is_named() -> None:
+    """Document 004's siamese example: right_input = base(right_input), then Model([left, right_input], …)."""
+    left, right = keras.Input((4,), name="left_image"), keras.Input((4,), name="right_image")
+    base = layers.Dense(3, name="xception")
+    left_features = base(left)
+    right = base(right)  # the Input variable is overwritten
+    merged = layers.concatenate([left_features, right], name="merged")
+    err = caught(lambda: keras.Model([left, right], merged))
+    e = lab.explain(err, merged, inputs=[left, right])
+    assert "inputs[1] is not an Input" in e.why and "'xception'" in e.why and "'right_image'" in e.fix
