@@ -460,3 +460,15 @@ def _call_failed_on_symbolic_input(m: re.Match[str], facts: Facts) -> Found:
                f"alone to see it, or give the layer a compute_output_shape() method.")
     return Found(title=f"{cls}.call() failed while Keras worked out its output shape", why=why, fix=fix,
                  layer=layer)
+
+
+@_rule(r"`loss_weights` must match the number of losses, got (\d+) losses and (\d+) weights")
+def _one_loss_many_weights(m: re.Match[str], facts: Facts) -> Found:
+    losses, weights = m.group(1), m.group(2)
+    return Found(
+        title=f"{losses} loss for {weights} loss weights (Keras 1's one loss string with a list of weights)",
+        why=("A single loss is applied to every output and the results are summed, but then there is nothing to "
+             "pair the weights with: Keras needs one loss per weight."),
+        fix=(f"Give one loss per output, as a list in output order or a dict keyed by output name, e.g. "
+             f"loss=['binary_crossentropy', 'categorical_crossentropy'] with loss_weights=[1.0, 0.2] ({weights} "
+             f"of each); or drop loss_weights to weigh every output equally."))

@@ -253,3 +253,11 @@ def test_an_overwritten_input_variable_is_named() -> None:
     err = caught(lambda: keras.Model([left, right], merged))
     e = lab.explain(err, merged, inputs=[left, right])
     assert "inputs[1] is not an Input" in e.why and "'xception'" in e.why and "'right_image'" in e.fix
+
+
+def test_one_loss_with_a_list_of_weights() -> None:
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, [layers.Dense(1, name="a")(x), layers.Dense(1, name="b")(x)])
+    model.compile("rmsprop", "mse", loss_weights=[1.0, 0.2])
+    e = lab.explain(caught(lambda: model.fit(np.zeros((4, 4)), [np.zeros((4, 1))] * 2, verbose=0)))
+    assert e.recognised and "one loss per output" in e.fix
