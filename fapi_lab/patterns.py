@@ -521,14 +521,14 @@ def inception_module(*, input_shape: Shape = (32, 32, 64), filters: int = 128) -
 
 
 def pointwise_bottleneck(*, input_shape: Shape = (16, 16, 256), bottleneck_filters: int = 64) -> keras.Model:
-    """P37: 1x1 (pointwise) convolutions around a 3x3 one -- a ResNet "bottleneck" block.
+    """P37: 1x1 (pointwise) convolutions around a 3x3 one -- a "1x1 reduction" block (ResNet calls it a bottleneck).
 
     A 1x1 convolution is a ``Dense`` layer applied to every pixel's channel vector: it mixes channels, not
     space. ``pointwise_reduce`` squeezes 256 channels to 64, ``conv_3x3`` works on the thin map and
     ``pointwise_expand`` restores 256; ``skip`` adds the input back. 70,016 parameters, against 590,080 for
-    one plain 3x3 convolution from 256 to 256 channels. The 64-channel middle is a *representation
-    bottleneck* (a layer can only pass on what fits into it); the residual ``skip`` re-injects the full
-    input, which is how document 004 says residual connections relieve bottlenecks.
+    one plain 3x3 convolution from 256 to 256 channels. The skip keeps the thin 64-channel middle from becoming
+    a *representation bottleneck* (a layer can only pass on what fits into it): it re-injects the full input,
+    which is how document 004 says residual connections relieve bottlenecks (lesson 6b measures it).
     """
     input_shape = _shape_arg("input_shape", input_shape, rank=3)
     bottleneck_filters = _int_arg("bottleneck_filters", bottleneck_filters)
