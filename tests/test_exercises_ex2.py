@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 from keras import layers
 
@@ -254,3 +255,127 @@ def test_ex2_4_the_tensor_instead_of_the_model_and_a_missing_decoder() -> None:
     _failed(lab.check("ex2.4", (encoder, decoder, keras.Model(image, encoder(image)))), "never calls decoder_model")
     result = lab.check("ex2.4", (encoder, decoder, ...))
     assert not result.answered and "nested_autoencoder" in result.messages[0]
+
+
+# -- ex2.5: the documents' saving code, migrated to Keras 3 ------------------------------------------------------
+DATA = np.random.default_rng(0).random((64, 32), dtype="float32")
+LABELS = keras.utils.to_categorical(np.random.default_rng(1).integers(0, 10, size=64), 10)
+
+
+def _save_and_restore(*, keywords: str = "keras3", architecture: str = "json", extension: str = ".keras",
+                      fresh: str = "rebuilt", restored: str = "loaded") -> Callable[[str], tuple]:
+    def save_and_restore(folder: str) -> tuple:
+        inputs = keras.Input(shape=(32,))
+        x = layers.Dense(10, activation="relu")(inputs)
+        outputs = layers.Dense(10)(x)
+        if keywords == "keras1":
+            model = keras.Model(input=inputs, output=outputs)
+        else:
+            model = keras.Model(inputs=inputs, outputs=outputs)
+        model.compile(optimizer="rmsprop", loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"])
+        model.fit(DATA, LABELS, batch_size=32, epochs=1, verbose=0)
+        if architecture == "yaml":
+            model.to_yaml()  # document 003
+        fresh_model = keras.models.model_from_json(model.to_json())
+        path = str(Path(folder) / ("my_model" + extension))
+        model.save(path)
+        restored_model = keras.models.load_model(path)
+        if fresh == "same":
+            fresh_model = model
+        elif fresh == "loaded":
+            fresh_model = keras.models.load_model(path)
+        elif fresh == "tensors":
+            fresh_model = keras.Model(model.inputs, model.outputs)
+        if restored == "same":
+            restored_model = model
+        return model, fresh_model, restored_model
+
+    return save_and_restore
+
+
+def test_ex2_5_the_migrated_code_passes() -> None:
+    result = lab.check("ex2.5", _save_and_restore())
+    assert result, str(result)
+    assert "new weights of its own" in str(result) and "the optimizer at the same step" in str(result)
+
+
+def test_ex2_5_the_document_code_stops_at_each_old_line_in_turn() -> None:
+    keras1 = _failed(lab.check("ex2.5", _save_and_restore(keywords="keras1")), "Keras 1", "inputs= and outputs=",
+                     "Document 001")
+    assert "Unrecognized keyword" not in keras1  # lab.explain's words, not Keras's
+    _failed(lab.check("ex2.5", _save_and_restore(architecture="yaml")), "AttributeError", "'to_yaml'",
+            "YAML is gone", "JSON")
+    _failed(lab.check("ex2.5", _save_and_restore(extension="")), "refuses the file name 'my_model'", ".keras",
+            "documents 000 and 003")
+
+
+def test_ex2_5_a_legacy_h5_file() -> None:
+    _failed(lab.check("ex2.5", _save_and_restore(extension=".h5")), "'my_model.h5'", "no .keras file", "legacy")
+
+
+@pytest.mark.parametrize(("fresh", "words"), [
+    ("same", ("fresh_model is model itself", "new weights")),
+    ("loaded", ("has the trained weights", "architecture only")),
+    ("tensors", ("uses model's own layers", "new layers, new weights")),
+])
+def test_ex2_5_fresh_model_must_be_the_architecture_alone(fresh: str, words: tuple[str, ...]) -> None:
+    _failed(lab.check("ex2.5", _save_and_restore(fresh=fresh)), *words)
+
+
+def test_ex2_5_restored_must_come_from_the_file_and_the_function_is_passed_uncalled(tmp_path: Path) -> None:
+    _failed(lab.check("ex2.5", _save_and_restore(restored="same")), "restored is model itself")
+    returned = _save_and_restore()(str(tmp_path))
+    _failed(lab.check("ex2.5", returned), "you passed what it returned", "without calling it")
+
+
+# -- ex2.6: design an autoencoder as three models that share their layers --------------------------------------
+def _three_models(*, code: int = 16, decoder: str = "shared", flat_output: bool = False) -> tuple:
+    image = keras.Input((28, 28), name="digit")
+    x = layers.Dense(64, activation="relu", name="squeeze")(layers.Flatten(name="flat")(image))
+    code_tensor = layers.Dense(code, activation="relu", name="bottleneck")(x)
+    grow, pixels, fold = (layers.Dense(64, activation="relu", name="grow"),
+                          layers.Dense(784, activation="sigmoid", name="pixels"), layers.Reshape((28, 28), name="fold"))
+    rebuilt = pixels(grow(code_tensor))
+    autoencoder = keras.Model(image, rebuilt if flat_output else fold(rebuilt), name="ae")
+    encoder = keras.Model(image, code_tensor, name="enc")
+    code_input = keras.Input((code,), name="code_in")
+    if decoder == "shared":
+        decoded = pixels(grow(code_input))
+    else:  # new layers that look the same
+        decoded = layers.Dense(784, activation="sigmoid", name="pixels_2")(layers.Dense(64, name="grow_2")(code_input))
+    return autoencoder, encoder, keras.Model(code_input, decoded if flat_output else fold(decoded), name="dec")
+
+
+def _nested_three_models() -> tuple:
+    image = keras.Input((28, 28))
+    encoder = keras.Model(image, layers.Dense(8, name="code")(layers.Flatten()(image)), name="encoder")
+    code_input = keras.Input((8,))
+    decoder = keras.Model(code_input, layers.Reshape((28, 28))(layers.Dense(784)(code_input)), name="decoder")
+    fresh = keras.Input((28, 28))
+    return keras.Model(fresh, decoder(encoder(fresh)), name="autoencoder"), encoder, decoder
+
+
+@pytest.mark.parametrize("build", [_three_models, _nested_three_models], ids=["shared_layers", "nested_models"])
+def test_ex2_6_both_ways_of_sharing_pass(build: Callable[[], tuple]) -> None:
+    result = lab.check("ex2.6", build())
+    assert result, str(result)
+    assert "not copies" in str(result) and "decoder(encoder(image))" in str(result)
+
+
+def test_ex2_6_a_decoder_of_new_layers_is_a_copy() -> None:
+    result = lab.check("ex2.6", _three_models(decoder="copy"))
+    _failed(result, "decoder has weights of its own", "training the autoencoder would not train it")
+
+
+def test_ex2_6_a_code_too_wide_and_a_flat_output() -> None:
+    _failed(lab.check("ex2.6", _three_models(code=32)), "32 numbers per image", "at most 16")
+    flat = lab.check("ex2.6", _three_models(flat_output=True))
+    _failed(flat, "autoencoder: Output 'pixels' has shape (None, 784)", "(None, 28, 28)")
+    assert any(m.startswith("decoder:") for m in flat.messages)
+
+
+def test_ex2_6_needs_the_three_models_together() -> None:
+    autoencoder, encoder, _ = _three_models()
+    result = lab.check("ex2.6", (autoencoder, encoder))
+    _failed(result, "needs 3 models together", "(autoencoder, encoder, decoder)")

@@ -264,3 +264,177 @@ def test_ex3_4_unfinished_function_is_not_answered_yet() -> None:
 
     result = lab.check("ex3.4", build_question_answering)
     assert not result and not result.answered and "returned None" in result.messages[0]
+
+
+def test_ex3_4_document_004s_swapped_embedding_arguments_get_a_targeted_message() -> None:
+    def build() -> keras.Model:
+        text = keras.Input((None,), dtype="int32", name="text")
+        question = keras.Input((None,), dtype="int32", name="question")
+        encoded_text = layers.LSTM(32, name="text_lstm")(layers.Embedding(64, 10_000, name="text_emb")(text))
+        encoded_question = layers.LSTM(16, name="question_lstm")(
+            layers.Embedding(10_000, 32, name="question_emb")(question))
+        joined = layers.Concatenate(name="joined")([encoded_text, encoded_question])
+        return keras.Model([text, question], layers.Dense(500, activation="softmax", name="answer")(joined))
+
+    result = _fails("ex3.4", build)
+    message = result.messages[0]
+    assert "Embedding 'text_emb' (the text's) has input_dim=64 and output_dim=10,000" in message
+    assert "the first argument of Embedding is the vocabulary size" in message and "document 004" in message
+    assert result.problems[0].keys == ("text_emb",) and len(result.messages) == 1  # the question's is right
+
+
+def test_ex3_4_a_small_vocabulary_is_named() -> None:
+    def build() -> keras.Model:
+        text = keras.Input((None,), dtype="int32", name="text")
+        question = keras.Input((None,), dtype="int32", name="question")
+        encoded_text = layers.LSTM(32)(layers.Embedding(10_000, 64)(text))
+        encoded_question = layers.LSTM(16)(layers.Embedding(1_000, 32, name="small_vocabulary")(question))
+        joined = layers.Concatenate()([encoded_text, encoded_question])
+        return keras.Model([text, question], layers.Dense(500, activation="softmax", name="answer")(joined))
+
+    message = _fails("ex3.4", build).messages[0]
+    assert "'small_vocabulary' (the question's) accepts word ids below 1,000" in message
+
+
+@pytest.mark.parametrize("share", ["both", "lstm"])
+def test_ex3_4_a_shared_encoder_is_told_the_text_and_question_have_their_own(share: str) -> None:
+    def build() -> keras.Model:
+        text = keras.Input((None,), dtype="int32", name="text")
+        question = keras.Input((None,), dtype="int32", name="question")
+        lstm = layers.LSTM(32, name="one_lstm")
+        if share == "both":
+            embedding = layers.Embedding(10_000, 64, name="one_embedding")
+            embedded = embedding(text), embedding(question)
+        else:
+            embedded = layers.Embedding(10_000, 64)(text), layers.Embedding(10_000, 64)(question)
+        joined = layers.Concatenate()([lstm(embedded[0]), lstm(embedded[1])])
+        return keras.Model([text, question], layers.Dense(500, activation="softmax", name="answer")(joined))
+
+    result = _fails("ex3.4", build)
+    message = result.messages[0]
+    shared = "one_embedding" if share == "both" else "one_lstm"
+    assert f"'{shared}' is called on the text and on the question" in message
+    assert "separate encoders" in message and "once for each input" in message
+    assert all(key.startswith(shared) for key in result.problems[0].keys) and len(result.problems[0].keys) == 2
+
+
+# -- ex3.5: a Dataset of dicts and a metric per output ------------------------------------------------------------
+FEED_LOSSES = {"priority": "binary_crossentropy", "department": "categorical_crossentropy"}
+FEED_METRICS = {"priority": ["mae"], "department": ["accuracy"]}
+
+
+def _feed_model(metrics: Any = FEED_METRICS) -> keras.Model:
+    title = keras.Input((None,), dtype="int32", name="title")
+    body = keras.Input((None,), dtype="int32", name="body")
+    tags = keras.Input((12,), name="tags")
+    title_vector = layers.GlobalAveragePooling1D()(layers.Embedding(10_000, 8)(title))
+    body_vector = layers.GlobalAveragePooling1D()(layers.Embedding(10_000, 8)(body))
+    features = layers.concatenate([title_vector, body_vector, tags], name="features")
+    model = keras.Model([title, body, tags], [layers.Dense(1, activation="sigmoid", name="priority")(features),
+                                              layers.Dense(4, activation="softmax", name="department")(features)])
+    model.compile(optimizer="rmsprop", loss=FEED_LOSSES, metrics=metrics)
+    return model
+
+
+@pytest.fixture(scope="module")
+def tickets() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    return lab.datasets.ticket_data(n=128, seed=0)
+
+
+def _dataset(x: Any, y: Any, batch: int | None = 32) -> Any:
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices((x, y) if y is not None else x)
+    return data.batch(batch) if batch else data
+
+
+def test_ex3_5_dicts_batched_and_a_metric_per_output_pass(tickets: tuple) -> None:
+    x, y = tickets
+    result = lab.check("ex3.5", (_feed_model(), _dataset(x, y).shuffle(8, seed=0)))
+    assert result, str(result)
+    assert "'department_accuracy', 'priority_mae'" in str(result) and "fit runs one epoch" in str(result)
+    metric_objects = {"priority": [keras.metrics.MeanAbsoluteError()],
+                      "department": [keras.metrics.CategoricalAccuracy()]}
+    assert lab.check("ex3.5", (_feed_model(metric_objects), _dataset(x, y)))
+
+
+def test_ex3_5_metrics_missing_or_crossed_by_a_list(tickets: tuple) -> None:
+    x, y = tickets
+    missing = _fails("ex3.5", (_feed_model(None), _dataset(x, y)))
+    assert "the losses only, no metric per output" in missing.messages[0]
+    crossed = _fails("ex3.5", (_feed_model(["accuracy", "mae"]), _dataset(x, y)))
+    assert "'priority_accuracy' and 'department_mae'" in crossed.messages[0]
+    assert "matched to the outputs by position" in crossed.messages[0]
+
+
+def test_ex3_5_a_dataset_of_tuples_by_position(tickets: tuple) -> None:
+    x, y = tickets
+    positional = _dataset((x["title"], x["body"], x["tags"]), (y["priority"], y["department"]))
+    result = _fails("ex3.5", (_feed_model(), positional))
+    assert "a tuple of 3, matched to the model's inputs by position" in result.messages[0]
+    assert "dict keyed by the output names" in result.messages[1]
+
+
+def test_ex3_5_unbatched_inputs_only_a_typo_and_float_ids(tickets: tuple) -> None:
+    x, y = tickets
+    unbatched = _fails("ex3.5", (_feed_model(), _dataset(x, y, batch=None)))
+    assert "single tickets" in unbatched.messages[0] and "Batch the dataset" in unbatched.messages[0]
+    inputs_only = _fails("ex3.5", (_feed_model(), _dataset(x, None)))
+    assert "a pair (inputs, targets)" in inputs_only.messages[0]
+    typo = _fails("ex3.5", (_feed_model(), _dataset({**{k: v for k, v in x.items() if k != "title"},
+                                                      "titles": x["title"]}, y)))
+    assert "key 'titles'" in typo.messages[0] and "did you mean 'title'?" in typo.messages[0]
+    floats = _fails("ex3.5", (_feed_model(), _dataset({k: v.astype("float32") for k, v in x.items()}, y)))
+    assert "'title' as float32" in floats.messages[0] and "word ids as int32" in floats.messages[0]
+
+
+def test_ex3_5_arrays_instead_of_a_dataset_and_an_uncompiled_model(tickets: tuple) -> None:
+    x, y = tickets
+    assert "not a tf.data.Dataset" in _fails("ex3.5", (_feed_model(), x)).messages[0]
+    model = _feed_model()
+    result = lab.check("ex3.5", (keras.Model(model.inputs, model.outputs), _dataset(x, y)))
+    assert not result and not result.answered and "not compiled yet" in result.messages[0]
+
+
+# -- ex3.6: design a model for an image and its caption ----------------------------------------------------------
+def _image_caption(*, score_reads: str = "both", caption_dtype: str = "int32", vocabulary: int = 5_000,
+                   image_shape: tuple[int, ...] = (32, 32, 3)) -> keras.Model:
+    image = keras.Input(image_shape, name="picture")
+    caption = keras.Input((None,), dtype=caption_dtype, name="words")
+    if len(image_shape) == 3:
+        seen = layers.GlobalAveragePooling2D(name="look")(layers.Conv2D(8, 3, name="conv")(image))
+    else:
+        seen = layers.Dense(8, name="look")(image)
+    read = layers.GlobalAveragePooling1D(name="read")(layers.Embedding(vocabulary, 8, name="embed")(caption))
+    both = layers.concatenate([seen, read], name="both")
+    label = layers.Dense(10, name="label")(both)
+    score = layers.Dense(1, name="score")(both if score_reads == "both" else read)
+    return keras.Model([image, caption], [label, score], name="image_caption")
+
+
+def test_ex3_6_any_design_with_both_paths_passes_as_a_model_or_a_function() -> None:
+    result = lab.check("ex3.6", _image_caption())
+    assert result, str(result)
+    assert "each output is computed from the image and from the caption" in str(result)
+    assert lab.check("ex3.6", _image_caption)
+
+
+def test_ex3_6_a_score_that_never_sees_the_image() -> None:
+    result = _fails("ex3.6", _image_caption(score_reads="caption"))
+    assert "Output 'score' never sees input 'picture'" in result.messages[0]
+    assert "computed from 'words' only" in result.messages[0]
+    assert result.problems[0].keys == ("score",)
+
+
+def test_ex3_6_float_captions_a_flat_image_and_a_small_vocabulary() -> None:
+    floats = _fails("ex3.6", _image_caption(caption_dtype="float32"))
+    assert "Input 'words' has dtype float32" in floats.messages[0] and "integer" in floats.messages[0]
+    flat = _fails("ex3.6", _image_caption(image_shape=(3072,)))
+    assert "Input 'picture' has shape (None, 3072)" in flat.messages[0] and "as many numbers" in flat.messages[0]
+    small = _fails("ex3.6", _image_caption(vocabulary=1_000))
+    assert "Embedding 'embed' accepts word ids below 1,000" in small.messages[0]
+
+
+def test_ex3_6_sequential_is_refused() -> None:
+    sequential = keras.Sequential([keras.Input((32, 32, 3)), layers.GlobalAveragePooling2D(), layers.Dense(10)])
+    assert "keras.Sequential" in _fails("ex3.6", sequential).messages[0]

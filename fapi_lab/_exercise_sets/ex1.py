@@ -1,7 +1,19 @@
-"""Exercises for lessons 1 and 2: a first functional model, and training it."""
+"""Exercises for lessons 1, 1b and 2: a first functional model, Sequential and the built-in layers, training.
+
+ex1.5 asks for numbers (each layer's output shape and parameter count) for a model the task prints as code:
+the judge builds that model from the very same code (:data:`PREDICT_CODE`) and compares with what Keras
+computes, never with numbers written here. ex1.6 trains lesson 2's model for a fixed budget on the stand-in
+digits with the optimizer the student chose, and measures. ex1.7 is an open-ended design task, judged on
+shapes, connectivity and a parameter budget only.
+"""
 
 from __future__ import annotations
 
+import difflib
+import itertools
+import math
+from collections.abc import Mapping
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -12,19 +24,28 @@ from .._exercises import (
     Problem,
     Stop,
     computes_like,
+    expect_depends,
     expect_inputs,
     expect_outputs,
     expect_params,
+    match_inputs,
+    match_outputs,
     need_functional,
     need_model,
     nodes_of,
     output_map,
     run_forward,
+    total_params,
 )
 from .._render_dot import format_shape
 
-LESSONS_1 = "lesson 1"
-LESSONS_2 = "lesson 2"
+LESSON_1 = "lesson 1"
+LESSON_1B = "lesson 1b"
+LESSON_2 = "lesson 2"
+
+FUNCTIONAL_WHY = ("This set practises the functional API on a plain stack first, because it is the way of "
+                  "writing models that can later branch, merge and share layers, which a Sequential model "
+                  "cannot (lesson 1b compares the two).")
 
 
 def _hidden_activations(graph: Any, output_keys: set[str], want: str) -> list[Problem]:
@@ -42,7 +63,7 @@ def _hidden_activations(graph: Any, output_keys: set[str], want: str) -> list[Pr
 
 # -- ex1.1 ----------------------------------------------------------------------------------------------------
 def _judge_mnist(answer: Any, ctx: Context) -> list[Problem]:
-    model, graph = need_model(answer, ctx)
+    model, graph = need_functional(answer, ctx, why=FUNCTIONAL_WHY)
     problems = expect_inputs(graph, [(None, 784)], names=["img"])
     problems += expect_outputs(graph, {"predictions": (None, 10)})
     if problems:
@@ -61,7 +82,8 @@ def _judge_mnist(answer: Any, ctx: Context) -> list[Problem]:
     if problems:
         return problems
     out = run_forward(model, np.zeros((3, 784), "float32"))
-    ctx.verified += ["input 'img' (None, 784); output 'predictions' (None, 10) as logits",
+    ctx.verified += ["a functional model (keras.Input and layer calls, not Sequential)",
+                     "input 'img' (None, 784); output 'predictions' (None, 10) as logits",
                      "two hidden Dense layers with relu", "55,050 parameters",
                      f"a forward pass on 3 images gives {np.shape(out)}"]
     return []
@@ -146,7 +168,7 @@ def _judge_compile(answer: Any, ctx: Context) -> list[Problem]:
 def _judge_from_sequential(answer: Any, ctx: Context) -> list[Problem]:
     from .. import patterns
 
-    model, graph = need_functional(answer, ctx)
+    model, graph = need_functional(answer, ctx, why=FUNCTIONAL_WHY)
     problems = expect_inputs(graph, [(None, 64)])
     outputs = output_map(graph)
     if len(outputs) != 1:
@@ -178,9 +200,342 @@ def _judge_from_sequential(answer: Any, ctx: Context) -> list[Problem]:
     return []
 
 
+# -- ex1.5: predict shapes and parameter counts ---------------------------------------------------------------
+# The model the task prints. The judge builds it from this very text, so the notebook and the check cannot
+# disagree (tests/test_exercises_ex1.py checks that the notebook shows exactly this code).
+PREDICT_CODE = """\
+photo = keras.Input(shape=(32, 32, 3), name="photo")
+x = layers.Conv2D(16, 3, activation="relu", name="conv")(photo)
+x = layers.MaxPooling2D(2, name="pool")(x)
+x = layers.Flatten(name="flatten")(x)
+x = layers.Dense(32, activation="relu", name="hidden")(x)
+logits = layers.Dense(10, name="logits")(x)
+predict_me = keras.Model(photo, logits, name="predict_me")"""
+
+
+def predict_model() -> Any:
+    """The model of :data:`PREDICT_CODE`, built from that text."""
+    import keras
+    from keras import layers
+
+    scope: dict[str, Any] = {"keras": keras, "layers": layers}
+    exec(PREDICT_CODE, scope)  # our own constant: the code the task shows
+    return scope["predict_me"]
+
+
+def _as_shape(value: Any) -> tuple[Any, ...] | None:
+    if isinstance(value, str | bytes) or not isinstance(value, tuple | list):
+        return None
+    if not all(d is None or (isinstance(d, Integral) and not isinstance(d, bool)) for d in value):
+        return None
+    return tuple(None if d is None else int(d) for d in value)
+
+
+def _parse_prediction(name: str, value: Any) -> tuple[tuple[Any, ...], int] | Problem:
+    pair = value if isinstance(value, tuple | list) and len(value) == 2 else None
+    shape = _as_shape(pair[0]) if pair else None
+    count = pair[1] if pair else None
+    if shape is None or not isinstance(count, Integral) or isinstance(count, bool):
+        text = repr(value)
+        return Problem(f"Your entry for {name!r} is {text[:60]}; each entry is a pair: the output shape as a tuple "
+                       f"(with None for the batch axis), then the number of parameters as a whole number, "
+                       f"e.g. ((None, 5), 12).")
+    return shape, int(count)
+
+
+def _fresh_params(layer: Any, input_shape: tuple[Any, ...]) -> int | None:
+    """What Keras counts for a new layer with ``layer``'s settings, built for ``input_shape``."""
+    try:
+        fresh = type(layer).from_config(layer.get_config())
+        fresh.build(input_shape)
+        return int(fresh.count_params())
+    except Exception:
+        return None
+
+
+def _follows(layer: Any, their_input: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+    """The output shape Keras gives ``layer`` for the student's own (wrong) input shape, if it can."""
+    if their_input is None:
+        return None
+    try:
+        return tuple(layer.compute_output_shape(their_input))
+    except Exception:
+        return None
+
+
+def _shape_advice(layer: Any, true_in: tuple[Any, ...], theirs: tuple[Any, ...]) -> str:
+    kind = type(layer).__name__
+    config = layer.get_config()
+    if kind.startswith("Conv"):
+        if len(theirs) == len(true_in) and theirs[1:-1] == true_in[1:-1] and config.get("padding") == "valid":
+            size = "×".join(str(k) for k in config["kernel_size"])
+            return (f"With padding='valid' (the default) a {size} filter is only placed where it lies wholly inside "
+                    f"the image, so the map comes out smaller than its input: count the places where it fits.")
+        if theirs and theirs[-1] != config["filters"]:
+            return "The last axis of a convolution's output has one number per filter."
+        return "Work it out from the layer's input shape, the size of its filters and its padding."
+    if "Pooling" in kind:
+        if len(theirs) == len(true_in) and theirs[1:-1] == true_in[1:-1]:
+            return ("Pooling keeps one number from each window (2×2 here), so each side of the map shrinks; "
+                    "nothing is padded.")
+        if theirs and theirs[-1] != true_in[-1]:
+            return "Pooling works on each channel on its own: the number of channels stays as it was."
+        return "Each side of the map is divided by the pool size (rounded down)."
+    if kind == "Flatten":
+        spatial = math.prod(d for d in true_in[1:-1] if d)
+        if len(theirs) == 2 and theirs[1] == spatial:
+            return ("Flatten puts every number of a sample into one row: the sizes of all axes after the batch "
+                    "axis multiplied together, the channels too.")
+        return "Flatten multiplies the sizes of all axes after the batch axis; the batch axis stays."
+    if kind == "Dense":
+        return "A Dense layer gives one number per unit on the last axis, and keeps the axes before it."
+    return "Work it out from the layer's input shape and its settings in the code."
+
+
+def _params_advice(layer: Any, truth: int, theirs: int, true_in: tuple[Any, ...]) -> str:
+    kind = type(layer).__name__
+    config = layer.get_config()
+    if truth == 0:
+        return f"{kind} has no weights at all: it only moves or picks numbers, so it has 0 parameters."
+    bias = int(np.prod(layer.bias.shape)) if getattr(layer, "bias", None) is not None else 0
+    if bias and theirs == truth - bias:
+        unit = "filter" if kind.startswith("Conv") else "unit"
+        return f"You left out the biases: one per {unit}, added to the weights."
+    if kind.startswith("Conv"):
+        kernel = math.prod(config["kernel_size"])
+        channels = true_in[-1]
+        if channels and channels > 1 and theirs in (kernel * config["filters"], kernel * config["filters"] + bias):
+            return (f"Each filter is not one {'×'.join(map(str, config['kernel_size']))} grid but one grid per "
+                    f"input channel: the input of this layer has {channels} channels.")
+        return ("A convolution has, per filter, one weight for each position of its window in each input channel, "
+                "plus one bias.")
+    if kind == "Dense":
+        return "A Dense layer has one weight for each pair (input number, unit), plus one bias per unit."
+    return "Count the numbers in each of the layer's weight arrays (its kernel, then its bias)."
+
+
+def _judge_predict(answer: Any, ctx: Context) -> list[Problem]:
+    import keras
+
+    from .. import _keras_adapter as adapter
+
+    model = predict_model()
+    graph = adapter.read(model)
+    truth: dict[str, tuple[tuple[Any, ...], int]] = {}
+    layer_of: dict[str, Any] = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        truth[layer.name] = (tuple(layer.output.shape), int(layer.count_params()))
+        layer_of[layer.name] = layer
+    input_name = graph.inputs[0]
+    names = list(truth)
+    if not isinstance(answer, Mapping):
+        raise Stop(f"The check needs a dict with one entry per layer of predict_me ({', '.join(map(repr, names))}): "
+                   f"the layer's name, then the pair (output shape, number of parameters). You passed "
+                   f"{type(answer).__name__}.")
+    problems: list[Problem] = []
+    for key in answer:
+        if key in truth or key == input_name:
+            continue
+        close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.5)
+        problems.append(Problem(f"Your dict has the key {key!r}, but predict_me has no layer of that name"
+                                + (f" (did you mean {close[0]!r}?)" if close else "")
+                                + f". Its layers are {', '.join(map(repr, names))}."))
+    missing = [n for n in names if n not in answer]
+    if missing:
+        problems.append(Problem(f"Your dict has nothing for {', '.join(map(repr, missing))}: give every layer of "
+                                f"predict_me its (output shape, parameters), in the order of the code."))
+    if problems:
+        return problems
+    parsed: dict[str, tuple[tuple[Any, ...], int]] = {}
+    for name in names:
+        entry = _parse_prediction(name, answer[name])
+        if isinstance(entry, Problem):
+            problems.append(entry)
+        else:
+            parsed[name] = entry
+    if problems:
+        return problems
+    true_input = tuple(model.inputs[0].shape)
+    no_batch = [n for n in names if parsed[n][0] == truth[n][0][1:]]
+    if no_batch:
+        return [Problem(f"Your shapes for {', '.join(map(repr, no_batch))} leave out the batch axis. Keras writes "
+                        f"every shape with the batch axis first, as None (any number of samples), the way "
+                        f"summary() prints it: put None in front and check again.")]
+    wrong_shapes, wrong_params = 0, 0
+    for name in names:
+        layer = layer_of[name]
+        (their_shape, their_params), (true_shape, true_params) = parsed[name], truth[name]
+        before = graph.predecessors(name)[0]
+        true_in = true_input if before == input_name else truth[before][0]
+        their_in = true_input if before == input_name else parsed[before][0]
+        if their_shape != true_shape:
+            wrong_shapes += 1
+            if their_in != true_in and _follows(layer, their_in) == their_shape:
+                problems.append(Problem(f"{name!r}: your shape {format_shape(their_shape)} follows correctly from "
+                                        f"your shape for {before!r}; it will come right once {before!r} is right.",
+                                        (name,)))
+            else:
+                problems.append(Problem(f"{name!r}: the output shape is not {format_shape(their_shape)}. "
+                                        + _shape_advice(layer, true_in, their_shape), (name,)))
+        if their_params != true_params:
+            wrong_params += 1
+            if their_in != true_in and _fresh_params(layer, their_in) == their_params:
+                problems.append(Problem(f"{name!r}: {their_params:,} parameters follows correctly from your shape "
+                                        f"for {before!r}; it will come right once {before!r} is right.", (name,)))
+            else:
+                problems.append(Problem(f"{name!r}: the layer does not have {their_params:,} parameters. "
+                                        + _params_advice(layer, true_params, their_params, true_in), (name,)))
+    if problems:
+        return problems
+    total = sum(p for _, p in truth.values())
+    ctx.verified += [f"the output shape of all {len(names)} layers, batch axis included, as Keras computes them",
+                     f"the parameters of each layer, {total:,} in all, as Keras counts them",
+                     "now run the code: its summary() shows the same numbers"]
+    return []
+
+
+# -- ex1.6: make training reach a target within a budget --------------------------------------------------------
+BUDGET_EPOCHS = 3
+BUDGET_BATCH = 32
+TARGET_ACCURACY = 0.85
+
+
+def _fresh_optimizer(answer: Any) -> Any:
+    """A new optimizer with the student's settings (the one they pass may already be built for another model)."""
+    import keras
+
+    if isinstance(answer, bool) or (isinstance(answer, int | float) and not isinstance(answer, bool)):
+        raise Stop(f"You passed the number {answer!r}. The check needs an optimizer (an optimizer object, or its "
+                   f"name as a string), because a learning rate belongs to an optimizer: make one with that "
+                   f"learning_rate and pass the optimizer.")
+    if isinstance(answer, str):
+        try:
+            return keras.optimizers.get(answer)
+        except ValueError:
+            raise Stop(f"Keras knows no optimizer called {answer!r}: names are such as 'sgd', 'rmsprop' and "
+                       f"'adam'; an optimizer object from keras.optimizers also sets the learning rate.") from None
+    if isinstance(answer, type):
+        raise Stop(f"You passed the class {answer.__name__} itself: make an optimizer from it (call it, with the "
+                   f"learning rate you chose) and pass that.")
+    if not isinstance(answer, keras.optimizers.Optimizer):
+        raise Stop(f"The check needs an optimizer, e.g. one of keras.optimizers; you passed "
+                   f"{type(answer).__name__}.")
+    return keras.optimizers.deserialize(keras.optimizers.serialize(answer))
+
+
+def _standin_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from .. import datasets
+
+    (x, y), (x_test, y_test) = datasets.mnist("standin", verbose=False)
+    flat = [a.reshape(len(a), 784).astype("float32") / 255.0 for a in (x, x_test)]
+    return flat[0], y, flat[1], y_test
+
+
+def _judge_training_budget(answer: Any, ctx: Context) -> list[Problem]:
+    import keras
+
+    from .. import patterns
+
+    optimizer = _fresh_optimizer(answer)
+    x, y, x_test, y_test = _standin_digits()
+    keras.utils.set_random_seed(0)
+    model = patterns.mnist_mlp()
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    try:
+        history = model.fit(x, y, epochs=BUDGET_EPOCHS, batch_size=BUDGET_BATCH, verbose=0).history["loss"]
+    except Exception as exc:
+        from .._exercises import explain_raised
+
+        raise Stop(explain_raised(exc, "Training with your optimizer")) from None
+    guess = math.log(10)
+    name = type(optimizer).__name__
+    try:
+        setting = f"{name} with learning rate {float(keras.ops.convert_to_numpy(optimizer.learning_rate)):g}"
+    except Exception:  # a schedule
+        setting = name
+    if not all(math.isfinite(v) for v in history):
+        return [Problem(f"With {setting} the loss became {history[-1]} (not a number) during training: the steps "
+                        f"were so large that the weights overflowed. A step is learning rate × gradient (lesson 2): "
+                        f"try a learning rate 10 or 100 times smaller.")]
+    predictions = np.asarray(model(x_test)).argmax(axis=1)
+    accuracy = float(np.mean(predictions == y_test))
+    losses = " → ".join(f"{v:.2f}" for v in history)
+    if accuracy >= TARGET_ACCURACY:
+        ctx.verified += [f"{name}, as you set it up: lesson 2's model trained {BUDGET_EPOCHS} epochs on the "
+                         f"{len(x):,} stand-in digits (batches of {BUDGET_BATCH}, seeds fixed)",
+                         f"at least {TARGET_ACCURACY:.0%} of the {len(x_test)} held-out digits are right"]
+        return []
+    common = int(np.bincount(predictions, minlength=10).max())
+    said = (f"After {BUDGET_EPOCHS} epochs with {setting}, {_percent(accuracy)} of the {len(x_test)} held-out digits "
+            f"are right; the task asks for {TARGET_ACCURACY:.0%}. The loss went {losses} (epoch by epoch).")
+    rose = any(later > earlier + 1e-3 for earlier, later in itertools.pairwise(history))
+    if max(history) > guess + 0.05 or rose:
+        same = (f" Now the model gives the same digit for {common} of the {len(x_test)} images." if
+                common > 0.5 * len(x_test) else "")
+        return [Problem(f"{said} The steps are too large: each one overshoots, so the loss does not fall steadily "
+                        f"(an untrained model starts near ln 10 = {guess:.2f}, the cost of guessing one digit in "
+                        f"10).{same} Try a smaller learning rate.")]
+    if history[0] - history[-1] < 0.5:
+        return [Problem(f"{said} The steps are too small: in {BUDGET_EPOCHS} epochs the weights barely moved, so "
+                        f"the loss hardly fell. Try a larger learning rate (steps are learning rate × gradient), "
+                        f"or an optimizer that adapts its steps, such as RMSprop or Adam (lesson 2).")]
+    return [Problem(f"{said} It is learning, but not fast enough: try a somewhat larger learning rate, or one of "
+                    f"the optimizers that adapt their steps (lesson 2). If the loss goes up, you went too far.")]
+
+
+def _percent(fraction: float) -> str:
+    """A share as a percentage rounded down, so a value just under a target never reads as the target."""
+    return f"{math.floor(fraction * 1000) / 10:g}%"
+
+
+# -- ex1.7: design a small photo classifier ---------------------------------------------------------------------
+DESIGN_PHOTO = (None, 32, 32, 3)
+DESIGN_CLASSES = (None, 10)
+DESIGN_MAX_PARAMS = 50_000
+
+
+def _judge_photo_classifier(answer: Any, ctx: Context) -> list[Problem]:
+    model, graph = need_functional(answer, ctx, why="The design task practises the functional API.")
+    found, problems = match_inputs(graph, {"photo": DESIGN_PHOTO}, dtypes={"photo": "float"})
+    outputs, more = match_outputs(graph, {"scores": DESIGN_CLASSES})
+    problems += more
+    if problems:
+        return problems
+    photo, scores = found["photo"], outputs["scores"]
+    problems += expect_depends(graph, scores, [photo])
+    if problems:
+        return problems
+    params = total_params(graph)
+    if params > DESIGN_MAX_PARAMS:
+        heavy = max((n for n in graph.nodes if n.kind != "input"), key=lambda n: n.layer.params)
+        share = heavy.layer.params / params
+        advice = ""
+        if heavy.class_name == "Dense" and heavy.input_shapes and len(heavy.input_shapes[0]) == 2:
+            width = heavy.input_shapes[0][-1]
+            advice = (f" It reads {width:,} numbers per photo, and a Dense layer has one weight per input number "
+                      f"for each unit: make the map smaller before it (pooling, or convolutions with strides), or "
+                      f"use fewer units.")
+        return [Problem(f"Your model has {params:,} parameters; the task allows {DESIGN_MAX_PARAMS:,}. "
+                        f"{heavy.key!r} ({heavy.class_name}) holds {heavy.layer.params:,} of them ({share:.0%})."
+                        + advice, (heavy.key,))]
+    photos = np.random.default_rng(17).random((4, 32, 32, 3), dtype="float32")
+    out = np.asarray(run_forward(model, photos))
+    if out.shape != (4, 10):
+        raise Stop(f"On 4 photos your model returned shape {out.shape}, not (4, 10).")
+    kinds = sorted({n.class_name for n in graph.nodes if n.kind != "input"})
+    ctx.verified += [f"input {photo!r} {format_shape(DESIGN_PHOTO)}: a photo as it comes",
+                     f"output {scores!r} {format_shape(DESIGN_CLASSES)}, computed from the photo",
+                     f"{params:,} parameters, within the budget of {DESIGN_MAX_PARAMS:,}",
+                     f"your layers: {', '.join(kinds)}; any layers are fine here",
+                     "a forward pass on 4 photos gives (4, 10)"]
+    return []
+
+
 EXERCISES = [
     Exercise(
-        id="ex1.1", title="Build lesson 1's MNIST classifier with the functional API", lesson=LESSONS_1,
+        id="ex1.1", title="Build lesson 1's MNIST classifier with the functional API", lesson=LESSON_1,
         judge=_judge_mnist,
         hints=("Start from inputs = keras.Input(shape=(784,), name='img'): the shape of one sample, no batch axis.",
                "Each layer is made, then called on the previous tensor: x = layers.Dense(64, activation='relu')(x).",
@@ -189,7 +544,7 @@ EXERCISES = [
         outline=(("img (None, 784)", "Dense 64, relu"), ("Dense 64, relu", "Dense 64, relu (again)"),
                  ("Dense 64, relu (again)", "predictions: Dense 10 (logits)"))),
     Exercise(
-        id="ex1.2", title="Make the model take 28×28 images as they come", lesson=LESSONS_1,
+        id="ex1.2", title="Make the model take 28×28 images as they come", lesson=LESSON_1,
         judge=_judge_image_input,
         hints=("Run lab.shapes(model): look at the shape after the first Dense layer.",
                "Dense only mixes the last axis. Something has to turn (28, 28) into (784,) first.",
@@ -197,14 +552,14 @@ EXERCISES = [
         outline=(("image (None, 28, 28)", "one vector per image (None, 784)"),
                  ("one vector per image (None, 784)", "Dense 64, relu"), ("Dense 64, relu", "scores (None, 10)"))),
     Exercise(
-        id="ex1.3", title="Compile lesson 2's model for integer labels and logits", lesson=LESSONS_2,
+        id="ex1.3", title="Compile lesson 2's model for integer labels and logits", lesson=LESSON_2,
         judge=_judge_compile, answer="the compiled model (model = lab.patterns.mnist_mlp(); model.compile(...))",
         hints=("The labels are whole numbers 0–9, not one-hot vectors: which cross-entropy loss takes those?",
                "The last layer has no softmax: its outputs are logits. Tell the loss so.",
                "keras.losses.SparseCategoricalCrossentropy(from_logits=True), an optimizer such as 'rmsprop', and "
                "metrics=['accuracy'].")),
     Exercise(
-        id="ex1.4", title="Rewrite document 004's Sequential model with the functional API", lesson=LESSONS_1,
+        id="ex1.4", title="Rewrite document 004's Sequential model with the functional API", lesson=LESSON_1B,
         judge=_judge_from_sequential,
         hints=("A Sequential model is a straight line of layers; in the functional API each arrow is a call.",
                "keras.Input(shape=(64,)) replaces the Sequential's input; call Dense(32, relu) twice, then "
@@ -212,4 +567,35 @@ EXERCISES = [
                "Wrap it with keras.Model(inputs, outputs, name=...); lab.shapes() of both models should match."),
         outline=(("input (None, 64)", "Dense 32, relu"), ("Dense 32, relu", "Dense 32, relu (again)"),
                  ("Dense 32, relu (again)", "Dense 10, softmax"))),
+    Exercise(
+        id="ex1.5", title="Predict each layer's output shape and parameters before running", lesson=LESSON_1B,
+        judge=_judge_predict,
+        answer="a dict: layer name -> (output shape, number of parameters), e.g. {'conv': ((None, ...), ...), ...}",
+        hints=("Go layer by layer, from the input: each layer's output shape is the next one's input shape. Write "
+               "the batch axis as None first.",
+               "A 3×3 convolution without padding loses a border of one pixel on each side; a 2×2 pooling halves "
+               "each side; Flatten multiplies all the axes after the batch axis.",
+               "Parameters: a convolution has 3 × 3 × (input channels) weights per filter plus one bias per filter; "
+               "a Dense layer (inputs × units) weights plus one bias per unit; pooling and Flatten have none.")),
+    Exercise(
+        id="ex1.6", title="Make lesson 2's model reach 85% in 3 epochs", lesson=LESSON_2,
+        judge=_judge_training_budget,
+        answer="an optimizer, e.g. keras.optimizers.SGD(learning_rate=...)",
+        hints=("Run the check with the starter optimizer and read how the loss moved, epoch by epoch: did it "
+               "hardly fall, or jump up?",
+               "Plain SGD moves each weight by learning rate × gradient (lesson 2). Try learning rates 10 times "
+               "apart (0.001, 0.01, 0.1, 1) and watch the loss.",
+               "SGD with a learning rate around 0.1 does it; so does an optimizer that adapts its steps, such as "
+               "keras.optimizers.RMSprop() or Adam() with their default learning rates.")),
+    Exercise(
+        id="ex1.7", title="Design a small classifier for 32×32 colour photos", lesson=LESSON_1B,
+        judge=_judge_photo_classifier,
+        hints=("Start from keras.Input(shape=(32, 32, 3)) and end with 10 scores per photo; lab.shapes(model) "
+               "shows where the parameters are.",
+               "A Dense layer on the flattened photo (3,072 numbers) costs 3,072 weights per unit. Convolutions "
+               "reuse one small filter everywhere, and pooling shrinks the map for free.",
+               "One way: a convolution or two with pooling after each, then Flatten (or global pooling), then "
+               "Dense(10)."),
+        outline=(("photo (None, 32, 32, 3)", "any layers you choose (at most 50,000 parameters)"),
+                 ("any layers you choose (at most 50,000 parameters)", "scores (None, 10)"))),
 ]

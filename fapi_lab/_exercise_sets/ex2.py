@@ -1,5 +1,11 @@
 """Exercises for lessons 3 and 4: saving and loading; one graph, many models; models called like layers.
 
+ex2.5 is a migration task: the documents' Keras 1/2 code (``Model(input=, output=)``, ``to_yaml``, ``save`` to a
+name without extension) made to run in Keras 3. Its judge calls the student's function with a fresh folder,
+explains each old-API error as Keras 3 raises it (with ``lab.explain`` where it knows the error), and checks what
+the three returned models are: the trained model, its architecture alone (new weights), and the whole model back
+from a ``.keras`` file. ex2.6 is an open-ended design task judged on shapes, connectivity and shared weights only.
+
 Two answers are judged together with the models the task hands out: ex2.1 gets ``(autoencoder, encoder)`` and
 ex2.4 gets ``(encoder_model, decoder_model, nested_autoencoder)``, so the judge can tell the student's model
 *reuses* the given layers (the same weights) from a copy that merely looks the same. Layer identity is read from
@@ -26,12 +32,16 @@ from .._exercises import (
     Stop,
     expect_inputs,
     explain_raised,
+    match_inputs,
+    match_outputs,
     need_callable,
+    need_functional,
     need_model,
     nodes_of,
     output_map,
     run_forward,
     total_params,
+    weight_ids,
 )
 from .._layergraph import LayerGraph, Node, Shape
 from .._render_dot import format_shape
@@ -264,7 +274,7 @@ def _saving_error(exc: BaseException, folder: str) -> str:
         name = f" {received!r}" if received else ""
         return (f"Saving raised ValueError: Keras 3 refuses the file name{name}. A whole model is saved to ONE file "
                 f"whose name ends in .keras. A name without that extension meant a SavedModel folder in "
-                f"TensorFlow 2 (documents 000 and 002); Keras 3 writes one only with model.export(), for serving, "
+                f"TensorFlow 2 (documents 000 and 003); Keras 3 writes one only with model.export(), for serving, "
                 f"and cannot load it back as a Keras model. Give the file a name that ends in .keras, inside the "
                 f"folder the function is given.")
     if "save_format" in text:
@@ -449,6 +459,190 @@ def _judge_nested(answer: Any, ctx: Context) -> list[Problem]:
     return []
 
 
+# -- ex2.5: migrate the documents' saving code to Keras 3 ------------------------------------------------------
+MIGRATE_PARAMS = 32 * 10 + 10 + 10 * 10 + 10  # document 003's model: 32 -> Dense 10 relu -> Dense 10
+
+
+def _migration_error(exc: BaseException, folder: str) -> str:
+    text = str(exc)
+    if "Unrecognized keyword arguments passed to Model" in text and ("'input'" in text or "'output'" in text):
+        return (explain_raised(exc, "Your function", with_fix=False)
+                + " Document 001 is Keras 1 code: rename the two keywords, and keep the model as it is.")
+    if isinstance(exc, AttributeError) and "yaml" in text.lower():
+        return (f"Your function raised AttributeError: {text.splitlines()[0][:120]}. YAML is gone from Keras: "
+                f"TensorFlow 2.6 removed to_yaml and model_from_yaml (loading YAML could run arbitrary code), and "
+                f"Keras 3 did not bring them back. The architecture as text is JSON now, with a pair of functions "
+                f"named after it (lesson 3, 'The architecture only'); like document 003's YAML pair, it keeps the "
+                f"layers and not the weights.")
+    if isinstance(exc, AttributeError) and "merge" in text:
+        return (f"Your function raised AttributeError: {text.splitlines()[0][:120]}. Keras 1's merge(mode=...) is "
+                f"gone: each mode is a layer of its own now.")
+    saving = _saving_error(exc, folder)
+    return saving.replace("Your round_trip(model, folder)", "Your function")
+
+
+def _architecture(model: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Each layer's class and settings, names left out, in order (lesson 1b's comparison)."""
+    import keras
+
+    return [(type(layer).__name__, {k: v for k, v in layer.get_config().items() if k != "name"})
+            for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "None (a function without return gives None)"
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of {len(value)}"
+    return f"a {type(value).__name__}"
+
+
+def _judge_migration(answer: Any, ctx: Context) -> list[Problem]:
+    import keras
+
+    what = "the function save_and_restore(folder) that returns (model, fresh_model, restored)"
+    if isinstance(answer, tuple | list | keras.layers.Layer):
+        raise Stop(f"The check needs {what}; you passed what it returned. Pass the function itself, without "
+                   f"calling it (no parentheses): the check calls it with a new, empty folder of its own.")
+    function = need_callable(answer, what=what)
+    with tempfile.TemporaryDirectory(prefix="fapi_lab_ex2_5_") as folder:
+        try:
+            returned = function(folder)
+        except Exception as exc:
+            raise Stop(_migration_error(exc, folder)) from None
+        files = _files(folder)
+    if not isinstance(returned, tuple | list) or len(returned) != 3:
+        raise Stop(f"Your function returned {_kind(returned)}; it should return the three models, in this order: "
+                   f"model, fresh_model, restored (as the starter code's last line does).")
+    named = dict(zip(("model", "fresh_model", "restored"), returned, strict=True))
+    for name, value in named.items():
+        if not isinstance(value, keras.Model):
+            raise Stop(f"{name} is {_kind(value)}, not a keras.Model: return the three models, in this order: "
+                       f"model, fresh_model, restored.")
+    fresh, restored = named["fresh_model"], named["restored"]
+    model, graph = need_model(named["model"], ctx, what="model: the document's model")
+    problems = expect_inputs(graph, [(None, 32)])
+    outputs = output_map(graph)
+    if problems or len(outputs) != 1 or tuple(next(iter(outputs.values()))[1]) != (None, 10) or \
+            total_params(graph) != MIGRATE_PARAMS:
+        return [Problem(f"model is not the document's model any more: that one takes 32 numbers, has a Dense "
+                        f"layer of 10 units with relu, then one of 10 units without activation "
+                        f"({MIGRATE_PARAMS} parameters). Keep the model as the starter code builds it: the task "
+                        f"only makes the code run in Keras 3.")]
+    x = np.random.default_rng(25).random((8, 32), dtype="float32")
+    trained = model.predict(x, verbose=0)
+    if fresh is model:
+        problems.append(Problem("fresh_model is model itself. Document 003's fresh_model is rebuilt from the "
+                                "architecture alone: a second model with the same layers and new weights."))
+    elif weight_ids(fresh) & weight_ids(model):
+        problems.append(Problem("fresh_model uses model's own layers (the same weights, as a model made from "
+                                "model's tensors would): training one would change the other. Document 003 rebuilds "
+                                "it from the architecture alone: new layers, new weights."))
+    elif _architecture(fresh) != _architecture(model):
+        problems.append(Problem("fresh_model has other layers or settings than model: rebuilt from model's "
+                                "architecture, it has exactly the same layers, in the same order."))
+    elif np.allclose(run_forward(fresh, x, what="fresh_model"), trained, atol=1e-6):
+        problems.append(Problem("fresh_model computes exactly what the trained model computes: it has the trained "
+                                "weights, so it is the whole model again (loaded from the file, or copied). "
+                                "Document 003's fresh_model is the architecture only, with new weights: the "
+                                "architecture written as text, and a model rebuilt from that text."))
+    if restored is model:
+        problems.append(Problem("restored is model itself, not a model loaded from a file: that proves nothing "
+                                "about what was saved. Return what loading the file gives back."))
+    elif not [f for f in files if f.endswith(".keras")]:
+        legacy = [f for f in files if f.endswith(".h5")]
+        problems.append(Problem(
+            f"Your function wrote {', '.join(repr(f) for f in files[:3]) or 'no file'} in the folder it was "
+            f"given, but no .keras file" + (": .h5 is Keras 2's HDF5 format, which Keras 3 calls legacy "
+                                            "(lesson 3)" if legacy else "")
+            + ". Save the whole model, inside the folder, to one file whose name ends in .keras, and load that."))
+    else:
+        after = run_forward(restored, x, what="restored")
+        if np.shape(after) != np.shape(trained) or not np.allclose(after, trained, atol=1e-6):
+            problems.append(Problem("restored computes something else than the trained model on the same 8 "
+                                    "samples: the trained weights did not come back. Load the file the whole model "
+                                    "was saved to."))
+        elif getattr(restored, "optimizer", None) is None or not getattr(restored, "compiled", False):
+            problems.append(Problem("restored is not compiled: the compile settings and the optimizer were lost. "
+                                    "Load the whole-model .keras file, which keeps them."))
+        elif int(restored.optimizer.iterations.numpy()) != int(model.optimizer.iterations.numpy()):
+            problems.append(Problem("restored's optimizer starts again from step 0: its state was not saved with "
+                                    "the model. Load the whole-model .keras file, which keeps it."))
+    if problems:
+        return problems
+    ctx.verified += ["the old code runs in Keras 3 (documents 001, 003 and 000 mended)",
+                     f"model: the document's model, {MIGRATE_PARAMS} parameters, trained",
+                     "fresh_model: the same layers and settings, new weights of its own (the architecture only)",
+                     "restored: loaded from the .keras file written in the folder given; the same predictions as "
+                     "the trained model, still compiled, the optimizer at the same step"]
+    return []
+
+
+# -- ex2.6: design an autoencoder as three models that share their layers --------------------------------------
+DESIGN_IMAGE = (None, 28, 28)
+DESIGN_CODE_MAX = 16
+
+
+def _judge_three_models(answer: Any, ctx: Context) -> list[Problem]:
+    autoencoder, encoder, decoder = _unpack(answer, ("autoencoder", "encoder", "decoder"), "ex2.6")
+    decoder, dec_graph = need_functional(decoder, ctx, what="decoder: a functional keras.Model")
+    encoder, enc_graph = need_functional(encoder, ctx, what="encoder: a functional keras.Model")
+    autoencoder, graph = need_functional(autoencoder, ctx, what="autoencoder: a functional keras.Model")
+    problems: list[Problem] = []
+    for label, g in (("autoencoder", graph), ("encoder", enc_graph)):
+        _, more = match_inputs(g, {"image": DESIGN_IMAGE}, dtypes={"image": "float"})
+        problems += [Problem(f"{label}: {p.message}", p.keys if label == "autoencoder" else ()) for p in more]
+    _, more = match_outputs(graph, {"reconstruction": DESIGN_IMAGE})
+    problems += [Problem(f"autoencoder: {p.message}", p.keys) for p in more]
+    _, more = match_outputs(dec_graph, {"reconstruction": DESIGN_IMAGE})
+    problems += [Problem(f"decoder: {p.message}") for p in more]
+    enc_out = output_map(enc_graph)
+    if len(enc_out) != 1:
+        problems.append(Problem(f"encoder has {len(enc_out)} outputs; an encoder gives one code per image."))
+    if problems:
+        return problems
+    _, code_shape = next(iter(enc_out.values()))
+    code_size = _size(code_shape) if all(d is not None for d in code_shape[1:]) else None
+    if code_size is None or code_size > DESIGN_CODE_MAX:
+        size = f"{code_size} numbers per image" if code_size else "a size that depends on the input"
+        return [Problem(f"encoder's code has shape {format_shape(code_shape)}: {size}; the task squeezes each image "
+                        f"into at most {DESIGN_CODE_MAX} numbers. Make the layer that gives the code smaller.")]
+    dec_in = dec_graph.node(dec_graph.inputs[0]).output_shapes[0] if len(dec_graph.inputs) == 1 else None
+    if dec_in is None or tuple(dec_in) != tuple(code_shape):
+        listing = ", ".join(format_shape(dec_graph.node(k).output_shapes[0]) for k in dec_graph.inputs)
+        return [Problem(f"decoder takes {listing}, but the encoder's code is {format_shape(code_shape)}: the decoder "
+                        f"reads exactly what the encoder gives, so its one input has the code's shape.")]
+    whole = weight_ids(autoencoder)
+    for label, part in (("encoder", encoder), ("decoder", decoder)):
+        own = weight_ids(part)
+        if not own:
+            problems.append(Problem(f"{label} has no weights at all, so there is nothing it could learn: give it at "
+                                    f"least one layer with weights (a Dense layer or a convolution)."))
+        elif not own <= whole:
+            problems.append(Problem(
+                f"{label} has weights of its own that the autoencoder does not use: its layers are new ones, not "
+                f"the autoencoder's, so training the autoencoder would not train it (the same names do not make "
+                f"the same layers). Build {label} from the very layers the autoencoder uses: call the same layer "
+                f"objects, or call the {label} model inside the autoencoder."))
+    if problems:
+        return problems
+    if not (weight_ids(encoder) | weight_ids(decoder)) >= whole:
+        return [Problem("The autoencoder has weights that are in neither the encoder nor the decoder: the two "
+                        "halves together should make up the whole autoencoder.")]
+    images = np.random.default_rng(26).random((4, 28, 28), dtype="float32")
+    chained = run_forward(decoder, run_forward(encoder, images, what="encoder"), what="decoder")
+    if not np.allclose(run_forward(autoencoder, images, what="autoencoder"), chained, atol=1e-5):
+        return [Problem("On 4 images the autoencoder computes something else than the decoder applied to the "
+                        "encoder's code: the autoencoder should be exactly the encoder, then the decoder.")]
+    ctx.verified += ["autoencoder: (None, 28, 28) → (None, 28, 28); any layers in between",
+                     f"encoder: (None, 28, 28) → a code of {code_size} numbers per image, {format_shape(code_shape)}",
+                     f"decoder: {format_shape(code_shape)} → (None, 28, 28)",
+                     "encoder and decoder are made of the autoencoder's own weights, not copies: one set of weights, "
+                     "three models",
+                     "on 4 images the autoencoder gives exactly decoder(encoder(image))"]
+    return []
+
+
 EXERCISES = [
     Exercise(
         id="ex2.1", title="Take the encoder out of a loaded autoencoder", lesson=LESSON_4,
@@ -456,7 +650,7 @@ EXERCISES = [
         hints=("keras.Model(inputs, outputs) copies no layer: any two tensors of the autoencoder's graph make a "
                "model that uses the autoencoder's own, trained layers.",
                "The loaded model still knows its graph: model.inputs gives its input tensor(s), and "
-               "model.get_layer(name).output the tensor a layer made (lesson 1 draws one that way).",
+               "model.get_layer(name).output the tensor a layer made (lesson 4's 'Try this' builds a model that way).",
                "The encoder goes from the autoencoder's input to the output of its narrowest layer, 'code'; "
                "lab.shapes(autoencoder) shows where that is."),
         outline=(("the autoencoder's input (None, 784)", "the autoencoder's own first layer"),
@@ -491,4 +685,26 @@ EXERCISES = [
                "keras.Model(..., name=...)."),
         outline=(("a new input (None, 784)", "encoder_model, called as one layer (None, 32)"),
                  ("encoder_model, called as one layer (None, 32)", "decoder_model, called as one layer (None, 784)"))),
+    Exercise(
+        id="ex2.5", title="Make the documents' saving code run in Keras 3", lesson=LESSON_3,
+        judge=_judge_migration,
+        answer="the function save_and_restore(folder), not called: the check calls it",
+        hints=("Run the check: it runs your function and explains the first line that Keras 3 refuses. Mend that "
+               "line, run the check again, and go on to the next.",
+               "Lesson 3 has each piece: the keywords of keras.Model are inputs= and outputs=; YAML is gone, the "
+               "architecture as text is JSON; a whole model is saved to a name that ends in .keras.",
+               "model.to_json() and keras.models.model_from_json(...) replace the YAML pair; save to "
+               "os.path.join(folder, 'my_model.keras') and load that same path.")),
+    Exercise(
+        id="ex2.6", title="Design an autoencoder as three models that share their layers", lesson=LESSON_4,
+        judge=_judge_three_models, answer="the three models together: (autoencoder, encoder, decoder)",
+        hints=("Draw it first: image → encoder layers → code → decoder layers → image. The encoder is the graph "
+               "from the image to the code; the decoder the graph from the code to the image.",
+               "Two ways share the layers: build encoder and decoder as models and call them on a new input "
+               "(lesson 4, ex2.4), or make each decoder layer once and call it twice: on the code inside the "
+               "autoencoder, and on a new keras.Input of the code's shape for the decoder.",
+               "28×28 in, 28×28 out: Flatten and Reshape((28, 28)) turn images into vectors and back; a Dense "
+               "layer of at most 16 units gives the code."),
+        outline=(("image (None, 28, 28)", "encoder: any layers"), ("encoder: any layers", "code (≤ 16 numbers)"),
+                 ("code (≤ 16 numbers)", "decoder: any layers"), ("decoder: any layers", "image (None, 28, 28)"))),
 ]
