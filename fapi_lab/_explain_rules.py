@@ -378,7 +378,7 @@ def _keras1_keywords(m: re.Match[str], facts: Facts) -> Found:
         fix="keras.Model(inputs=…, outputs=…), or simply keras.Model(inputs, outputs).")
 
 
-@_rule(r"cannot import name 'merge' from 'keras\.layers'")
+@_rule(r"cannot import name 'merge' from 'keras\.layers'|module 'keras\.layers' has no attribute 'merge'")
 def _keras1_merge(m: re.Match[str], facts: Facts) -> Found:
     return Found(
         title="Keras 1's merge(mode=...) is gone",
@@ -472,3 +472,23 @@ def _one_loss_many_weights(m: re.Match[str], facts: Facts) -> Found:
         fix=(f"Give one loss per output, as a list in output order or a dict keyed by output name, e.g. "
              f"loss=['binary_crossentropy', 'categorical_crossentropy'] with loss_weights=[1.0, 0.2] ({weights} "
              f"of each); or drop loss_weights to weigh every output equally."))
+
+
+@_rule(r"has no attribute '(to_yaml|model_from_yaml)'")
+def _yaml_gone(m: re.Match[str], facts: Facts) -> Found:
+    return Found(
+        title=f"{m.group(1)} is gone (Keras 2.6 removed YAML)",
+        why="Keras stores a model's architecture as JSON only; YAML could run arbitrary code when loaded.",
+        fix=("model.to_json() and keras.models.model_from_json(text); for YAML on disk, "
+             "yaml.safe_dump(json.loads(model.to_json())) and json.dumps(yaml.safe_load(text)) back."))
+
+
+@_rule(r"File format not supported: filepath=(\S+?)\. Keras 3 only supports V3 `\.keras` files")
+def _savedmodel_folder(m: re.Match[str], facts: Facts) -> Found:
+    return Found(
+        title="load_model cannot read a SavedModel folder",
+        why=("Keras 3's load_model reads .keras files (and legacy .h5). A folder written by TensorFlow 2's "
+             "model.save('name') or by model.export() is a SavedModel, which Keras 3 can only run, not rebuild."),
+        fix=(f"Save with model.save('name.keras') to get the whole model back; to run a SavedModel, "
+             f"keras.layers.TFSMLayer({m.group(1)!r}, call_endpoint='serve') (or 'serving_default' for a folder "
+             f"made by TensorFlow 2)."))

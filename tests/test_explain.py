@@ -261,3 +261,13 @@ def test_one_loss_with_a_list_of_weights() -> None:
     model.compile("rmsprop", "mse", loss_weights=[1.0, 0.2])
     e = lab.explain(caught(lambda: model.fit(np.zeros((4, 4)), [np.zeros((4, 1))] * 2, verbose=0)))
     assert e.recognised and "one loss per output" in e.fix
+
+
+def test_yaml_merge_and_savedmodel_folders(tmp_path) -> None:
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, layers.Dense(2, name="d")(x))
+    assert "to_json" in lab.explain(caught(lambda: model.to_yaml())).fix
+    assert "concatenate" in lab.explain(caught(lambda: layers.merge([x, x], mode="concat"))).fix
+    model.export(tmp_path / "served", verbose=False)
+    e = lab.explain(caught(lambda: keras.models.load_model(tmp_path / "served")))
+    assert e.recognised and "TFSMLayer" in e.fix and ".keras" in e.fix
