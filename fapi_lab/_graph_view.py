@@ -1,9 +1,10 @@
 """``lab.graph()`` and ``lab.live()``: the layer graph as a clickable widget with a static picture.
 
 The widget holds state and wiring only; pictures come from the pure renderers (``_render_dot`` through
-Graphviz, ``_render_layout`` when ``dot`` is missing). Selecting a node (click, drop-down or ``select()``)
-sets ``view.selected``, a traitlet other widgets observe; the selection is drawn by a ``<style>`` block in the
-SVG, so it costs no new layout.
+Graphviz, ``_render_layout`` when ``dot`` is missing, too slow or broken: it gets ``DOT_TIME_LIMIT`` seconds,
+and a view whose ``dot`` failed once uses the built-in layout from then on, saying why in one line). Selecting a
+node (click, drop-down or ``select()``) sets ``view.selected``, a traitlet other widgets observe; the selection is
+drawn by a ``<style>`` block in the SVG, so it costs no new layout.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import traitlets
 from . import _keras_adapter as adapter
 from ._doctor import graphviz_install_command
 from ._layergraph import LayerGraph, flatten, graph_depth
-from ._render_dot import DotNotFound, GraphOptions, NodeColours, dot_to_svg, node_ids, to_dot
+from ._render_dot import DotFailed, DotNotFound, GraphOptions, NodeColours, dot_to_svg, node_ids, to_dot
 
 __all__ = ["GraphView", "graph", "live", "render_svg"]
 
@@ -36,20 +37,32 @@ def _dot_missing_notice() -> str:
             f"For the standard picture install it: {graphviz_install_command()}")
 
 
+def _dot_failed_notice(reason: str) -> str:
+    return f"{reason}, so this picture uses fapi_lab's built-in layout."
+
+
 def render_svg(graph: LayerGraph, options: GraphOptions, colours: NodeColours | None = None,
                renderer: str = "auto") -> tuple[str, str]:
-    """(svg, notice) for an already flattened graph. ``renderer``: 'auto', 'dot' or 'builtin'."""
+    """(svg, notice) for an already flattened graph. ``renderer``: 'auto', 'dot' or 'builtin'.
+
+    With 'auto', a ``dot`` that is missing, slower than ``DOT_TIME_LIMIT``, failing or printing garbage gives the
+    built-in layout and a one-line notice saying why; only 'dot' (asked for by name) raises instead."""
     if renderer not in ("auto", "dot", "builtin"):
         raise ValueError(f"renderer must be 'auto', 'dot' or 'builtin', not {renderer!r}")
+    notice = ""
     if renderer != "builtin":
         try:
             return dot_to_svg(to_dot(graph, options, colours)), ""
+        except DotFailed as exc:
+            if renderer == "dot":
+                raise
+            notice = _dot_failed_notice(str(exc))
         except DotNotFound:
             if renderer == "dot":
                 raise DotNotFound(_dot_missing_notice()) from None
+            notice = _dot_missing_notice()
     from ._render_layout import layout_svg
 
-    notice = "" if renderer == "builtin" else _dot_missing_notice()
     return layout_svg(graph, options, colours), notice
 
 
@@ -108,6 +121,7 @@ class GraphView(widgets.VBox):
     def __init__(self, source: LayerGraph | None = None, *, renderer: str = "auto",
                  colours: NodeColours | None = None, **options: Any) -> None:
         self._renderer = renderer
+        self._dot_notice = ""  # why dot gave no picture, once it has failed: the view then keeps the built-in layout
         self._colours = colours or NodeColours()
         self._graph: LayerGraph = source or LayerGraph("empty", (), (), (), ())
         self._cache: dict[tuple[Any, ...], tuple[str, str, LayerGraph]] = {}
@@ -241,7 +255,12 @@ class GraphView(widgets.VBox):
         key = (opts, self._renderer)
         if key not in self._cache:
             flat = flatten(self._graph, opts.depth)
-            svg, notice = render_svg(flat, opts, self._colours, self._renderer)
+            if self._dot_notice and self._renderer == "auto":
+                svg, notice = render_svg(flat, opts, self._colours, "builtin")[0], self._dot_notice
+            else:
+                svg, notice = render_svg(flat, opts, self._colours, self._renderer)
+                if notice and self._renderer == "auto":  # do not wait for a slow or broken dot again
+                    self._dot_notice = notice
             if len(self._cache) > 32:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = (svg, notice, flat)

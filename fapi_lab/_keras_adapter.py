@@ -2,21 +2,26 @@
 
 It turns a Keras model, or the symbolic tensors of a model under construction, into the plain
 :class:`~fapi_lab._layergraph.LayerGraph`. Nothing else in fapi_lab touches ``_inbound_nodes``,
-``_keras_history``, ``Functional`` or ``Sequential`` internals; a Keras upgrade should change this file alone.
+``_keras_history``, ``Functional`` or ``Sequential`` internals, except ``_keras_run`` (the values of every layer
+call, for activations and gradients), split off from this file and sharing its reading of nodes; a Keras upgrade
+should change these two files alone.
 
 What it reads (Keras 3): every operation call made while building a functional graph is a ``Node``
 appended to ``operation._inbound_nodes``; every symbolic output carries ``_keras_history`` =
 ``(operation, node_index, tensor_index)``; a functional model keeps the keys of its own nodes in ``_nodes``
-(a shared layer's nodes may belong to several models).
+(a shared layer's nodes may belong to several models). A node's ``arguments`` keep the call's ``args`` and
+``kwargs`` as given: a nested model call's first argument is matched to the model's inputs the way Keras's
+``Functional`` matches them when it runs, and ``kwargs["mask"]`` holds the Keras masks passed along.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import weakref
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import keras
@@ -24,13 +29,19 @@ import keras
 from ._layergraph import Edge, LayerGraph, LayerInfo, Node, Shape
 
 __all__ = [
+    "NO_GRAPH_SEQUENTIAL_MESSAGE",
     "SUBCLASSED_MESSAGE",
     "GraphReadError",
     "activation_values",
+    "call_arguments",
     "compiled_losses",
+    "functional_of",
+    "inner_model",
     "is_symbolic",
+    "keyed_nodes",
     "layer_gradient_norms",
     "model_input_specs",
+    "no_graph_message",
     "read",
     "read_model",
     "read_tensors",
@@ -42,12 +53,25 @@ SUBCLASSED_MESSAGE = (
     "static graph of layer calls to draw; only its inputs and outputs are known. Lesson 10 (functional or "
     "subclassed) explains the trade-off."
 )
+NO_GRAPH_SEQUENTIAL_MESSAGE = (
+    "{name} is a Sequential model without a graph of its layers: it has no keras.Input, and the input it was first "
+    "called on is not one array (or one of its layers cannot compute its output shape), so Keras runs its {n} layers "
+    "one after another ({layers}) without tracing them. Only the model as a whole is known. To get its graph, start "
+    "it with keras.Input(shape=...) as its first layer."
+)
+UNBUILT_SEQUENTIAL_MESSAGE = (
+    "The Sequential model {name!r} has no input shape yet, so it has no graph. Start it with "
+    "keras.Input(shape=...) as its first layer, or call it once on data."
+)
 
 _CONFIG_KEYS = (
     "units", "filters", "kernel_size", "strides", "padding", "pool_size", "size", "dilation_rate",
     "output_padding", "target_shape", "axis", "axes", "normalize", "input_dim", "output_dim", "rate",
     "return_sequences", "return_state", "data_format", "keepdims", "depth_multiplier", "groups",
     "cropping", "dims", "n", "epsilon", "momentum", "center", "scale", "use_bias", "reset_after",
+    # for the shape and parameter formulas (_formulas): wrappers, attention, PReLU, Rescaling, quantization
+    "layer", "merge_mode", "backward_layer", "num_heads", "key_dim", "value_dim", "attention_axes", "output_shape",
+    "shared_axes", "offset", "mean", "dtype", "activation",
 )
 
 
@@ -78,20 +102,17 @@ def read_model(model: keras.Model, *, prefix: str = "", path: tuple[str, ...] = 
                seen: set[int] | None = None) -> LayerGraph:
     """The layer graph of a model. ``seen`` collects the ids of weights already counted (for nesting)."""
     seen = set() if seen is None else seen
-    functional = _functional_of(model)
+    functional = functional_of(model)
     if functional is None:
-        if isinstance(model, keras.Sequential):
-            raise GraphReadError(
-                f"The Sequential model {model.name!r} has no input shape yet, so it has no graph. Start it "
-                f"with keras.Input(shape=...) as its first layer, or call it once on data."
-            )
-        return _subclassed_graph(model, prefix, path, seen)
+        if isinstance(model, keras.Sequential) and not model.built:
+            raise GraphReadError(UNBUILT_SEQUENTIAL_MESSAGE.format(name=model.name))
+        return _opaque_graph(model, prefix, path, seen)
     nodes = _model_nodes(functional)
     inputs = _flat_tensors(functional.inputs)
     outputs = _flat_tensors(functional.outputs)
     graph = _build(nodes, inputs, outputs, name=model.name, prefix=prefix, path=path, seen=seen)
     names = tuple(getattr(model, "output_names", None) or ())
-    return _with(graph, class_name=type(model).__name__, output_names=names or graph.output_names)
+    return replace(graph, class_name=type(model).__name__, output_names=names or graph.output_names)
 
 
 def read_tensors(tensors: Sequence[keras.KerasTensor]) -> LayerGraph:
@@ -107,9 +128,18 @@ def read_tensors(tensors: Sequence[keras.KerasTensor]) -> LayerGraph:
     return _build(nodes, inputs, list(tensors), name="graph so far", prefix="", path=(), seen=set())
 
 
+def no_graph_message(model: Any) -> str:
+    """Why a model without a graph of layer calls (subclassed, or a Sequential run layer by layer) has none."""
+    if isinstance(model, keras.Sequential):
+        names = [layer.name for layer in model.layers]
+        shown = " → ".join(names[:8]) + (" → …" if len(names) > 8 else "")
+        return NO_GRAPH_SEQUENTIAL_MESSAGE.format(name=repr(model.name), n=len(names), layers=shown)
+    return SUBCLASSED_MESSAGE.format(name=model.name)
+
+
 # -- reading nodes -------------------------------------------------------------------------------------
-def _functional_of(model: keras.Model) -> Any | None:
-    """The Functional graph behind a model: itself, a built Sequential's inner one, or None (subclassed)."""
+def functional_of(model: Any) -> Any | None:
+    """The Functional graph behind a model: itself, a built Sequential's inner one, or None (no graph)."""
     if isinstance(model, keras.Sequential):
         return getattr(model, "_functional", None)
     if hasattr(model, "_nodes") and hasattr(model, "_operations") and hasattr(model, "_nodes_by_depth"):
@@ -147,13 +177,7 @@ def _reachable_nodes(tensors: Sequence[keras.KerasTensor]) -> list[Any]:
 
 
 def _flat_tensors(obj: Any) -> list[keras.KerasTensor]:
-    if isinstance(obj, keras.KerasTensor):
-        return [obj]
-    if isinstance(obj, dict):
-        return [t for v in obj.values() for t in _flat_tensors(v)]
-    if isinstance(obj, list | tuple):
-        return [t for v in obj for t in _flat_tensors(v)]
-    return []
+    return [t for t in keras.tree.flatten(obj) if isinstance(t, keras.KerasTensor)] if obj is not None else []
 
 
 def _history(t: keras.KerasTensor) -> tuple[Any, int, int]:
@@ -161,9 +185,72 @@ def _history(t: keras.KerasTensor) -> tuple[Any, int, int]:
     return h.operation, h.node_index, h.tensor_index
 
 
-# -- building the plain graph ------------------------------------------------------------------------------
+def inner_model(op: Any) -> keras.Model | None:
+    """The model a call runs: the op itself (a nested model) or the model inside a wrapper (TimeDistributed)."""
+    if isinstance(op, keras.Model):
+        return op
+    inner = getattr(op, "layer", None)
+    return inner if isinstance(inner, keras.Model) else None
+
+
+def call_arguments(node: Any) -> list[tuple[keras.KerasTensor, str, int]]:
+    """Every symbolic tensor passed to a call, as ``(tensor, role, index)``.
+
+    ``role`` is ``"input"``, ``"mask"`` (in ``kwargs["mask"]``) or ``"unused"`` (passed to a nested model that
+    does not use it). For a call of a nested model (or a wrapper of one) ``index`` is the index of the inner
+    model's input the tensor feeds, matched as Keras's ``Functional._standardize_inputs`` matches them (a dict
+    by the inputs' names where the model takes a list; then flattened, dicts by sorted key, and paired in order);
+    for any other call it is the tensor's position among all the call's tensors.
+    """
+    args, kwargs = node.arguments.args, node.arguments.kwargs
+    inner = inner_model(node.operation)
+    functional = functional_of(inner) if inner is not None else None
+    if functional is None:
+        found: list[tuple[keras.KerasTensor, str, int]] = [(t, "input", 0) for t in _flat_tensors(args)]
+        for name in sorted(kwargs):
+            found += [(t, "mask" if name == "mask" else "input", 0) for t in _flat_tensors(kwargs[name])]
+        return [(t, role, i) for i, (t, role, _) in enumerate(found)]
+    n_inputs = len(_flat_tensors(functional.inputs))
+    rest = dict(kwargs)
+    given = args[0] if args else rest.pop("inputs", None)
+    mask = rest.pop("mask", None)
+    flat = keras.tree.flatten(_standardize(given, functional.input)) if given is not None else []
+    found = [(t, "input" if i < n_inputs else "unused", i) for i, t in enumerate(flat)
+             if isinstance(t, keras.KerasTensor)]
+    if mask is not None:
+        found += [(t, "mask" if j < n_inputs else "unused", j) for j, t in enumerate(keras.tree.flatten(mask))
+                  if isinstance(t, keras.KerasTensor)]
+    others = _flat_tensors((list(args[1:]), rest))
+    found += [(t, "unused", len(flat) + k) for k, t in enumerate(others)]
+    return found
+
+
+def _standardize(given: Any, struct: Any) -> Any:
+    """Keras's Functional: a dict given to a model whose inputs are a list (or one tensor) is read by name."""
+    if isinstance(given, dict) and not isinstance(struct, dict):
+        if isinstance(struct, keras.KerasTensor):
+            return [given[struct.name]] if struct.name in given else given
+        names = [t.name for t in struct] if isinstance(struct, list | tuple) else []
+        if names and all(isinstance(t, keras.KerasTensor) for t in struct) and set(names) <= set(given):
+            return [given[n] for n in names]
+    return given
+
+
+# -- keys -------------------------------------------------------------------------------------------------
+def _name_part(name: str) -> str:
+    """A layer name as it appears in a key: with something visible, and no '/' (that separates nesting levels)."""
+    visible = any(unicodedata.category(c)[0] not in "ZCM" for c in name)
+    if not visible or not name.isprintable():
+        name = repr(name)
+    return name.replace("/", "∕")
+
+
 def _keyed(raw_nodes: list[Any], inputs: Sequence[Any], prefix: str) -> list[tuple[str, Any, int, int]]:
-    """(key, node, call_index, n_calls) in topological order: the one place layer keys are made."""
+    """(key, node, call_index, n_calls) in topological order: the one place layer keys are made.
+
+    A key is the layer's name (``_name_part``), ``name#k`` for its call ``k`` > 0; if that is taken already, the
+    name exactly as the user typed it keeps it and the other call gets ``~2`` (``~3`` …), so keys are unique
+    whatever the names (``d#1`` beside the second call of ``d``)."""
     by_id = {id(n): n for n in raw_nodes}
     for t in inputs:  # every declared input is present even if nothing uses it
         op, ni, _ = _history(t)
@@ -175,15 +262,33 @@ def _keyed(raw_nodes: list[Any], inputs: Sequence[Any], prefix: str) -> list[tup
         calls.setdefault(id(node.operation), []).append(_index_in_op(node))
     for indices in calls.values():
         indices.sort()
-    keyed = []
+    wanted = []
     for node in ordered:
         op = node.operation
         call_index = calls[id(op)].index(_index_in_op(node))
-        key = prefix + (op.name if call_index == 0 else f"{op.name}#{call_index}")
-        keyed.append((key, node, call_index, len(calls[id(op)])))
-    return keyed
+        part = _name_part(op.name)
+        wanted.append((part if call_index == 0 else f"{part}#{call_index}", call_index == 0 and part == op.name))
+    keys: list[str] = [""] * len(ordered)
+    used: set[str] = set()
+    for literal in (True, False):
+        for i, (base, is_literal) in enumerate(wanted):
+            if is_literal != literal:
+                continue
+            key, n = base, 2
+            while key in used:
+                key, n = f"{base}~{n}", n + 1
+            used.add(key)
+            keys[i] = key
+    return [(prefix + key, node, calls[id(node.operation)].index(_index_in_op(node)), len(calls[id(node.operation)]))
+            for key, node in zip(keys, ordered, strict=True)]
 
 
+def keyed_nodes(functional: Any) -> list[tuple[str, Any, int, int]]:
+    """``(key, node, call_index, n_calls)`` of every call in a Functional graph, keyed as :func:`read` keys them."""
+    return _keyed(_model_nodes(functional), _flat_tensors(functional.inputs), "")
+
+
+# -- building the plain graph ------------------------------------------------------------------------------
 def _build(raw_nodes: list[Any], inputs: Sequence[Any], outputs: Sequence[Any], *, name: str, prefix: str,
            path: tuple[str, ...], seen: set[int]) -> LayerGraph:
     infos: dict[int, LayerInfo] = {}
@@ -199,13 +304,11 @@ def _build(raw_nodes: list[Any], inputs: Sequence[Any], outputs: Sequence[Any], 
 
     edges = []
     for node, pnode in zip(ordered, plain, strict=True):
-        for i, kt in enumerate(node.arguments.keras_tensors):
-            src_op, src_ni, ti = _history(kt)
-            if src_op is None:
-                continue
-            src = keys.get((id(src_op), src_ni))
+        for t, role, index in call_arguments(node):
+            src_op, src_ni, ti = _history(t)
+            src = keys.get((id(src_op), src_ni)) if src_op is not None else None
             if src is not None:
-                edges.append(Edge(src, pnode.key, ti, i, _shape(kt), _dtype(kt)))
+                edges.append(Edge(src, pnode.key, ti, index, _shape(t), _dtype(t), role))
 
     input_keys = tuple(keys[(id(op), ni)] for op, ni, _ in map(_history, inputs))
     output_refs = tuple((keys[(id(op), ni)], ti) for op, ni, ti in map(_history, outputs))
@@ -215,10 +318,10 @@ def _build(raw_nodes: list[Any], inputs: Sequence[Any], outputs: Sequence[Any], 
 
 
 def _index_in_op(node: Any) -> int:
-    for i, n in enumerate(node.operation._inbound_nodes):
-        if n is node:
-            return i
-    raise GraphReadError(f"internal: node of {node.operation.name} not found among its calls")
+    try:
+        return node.operation._inbound_nodes.index(node)  # nodes compare by identity
+    except ValueError:
+        raise GraphReadError(f"internal: node of {node.operation.name} not found among its calls") from None
 
 
 def _topological(nodes: list[Any]) -> list[Any]:
@@ -257,20 +360,20 @@ def _plain_node(node: Any, key: str, info: LayerInfo, call_index: int, n_calls: 
                 seen: set[int]) -> Node:
     op = node.operation
     outs = _flat_tensors(node.outputs)
-    ins = list(node.arguments.keras_tensors)
+    ins = [t for t, role, _ in sorted(call_arguments(node), key=lambda a: a[2]) if role == "input"]
     kind = "layer"
     subgraph = None
+    inner = inner_model(op)
     if node.is_input or type(op).__name__ == "InputLayer":
         kind = "input"
     elif info.is_operation:
         kind = "op"
-    elif isinstance(op, keras.Model) or _wrapped_model(op) is not None:
-        inner_model = op if isinstance(op, keras.Model) else _wrapped_model(op)
-        if _functional_of(inner_model) is None:
-            kind = "subclassed"
+    elif inner is not None:
+        if functional_of(inner) is None:
+            kind = "nograph" if isinstance(inner, keras.Sequential) else "subclassed"
         else:
             kind = "model"
-            subgraph = read_model(inner_model, prefix=key + "/", path=(*path, key), seen=seen)
+            subgraph = read_model(inner, prefix=key + "/", path=(*path, key), seen=seen)
     return Node(
         key=key, layer=info, kind=kind, call_index=call_index, n_calls=n_calls,
         input_shapes=tuple(_shape(t) for t in ins), output_shapes=tuple(_shape(t) for t in outs),
@@ -288,12 +391,6 @@ def _new_params(op: Any, seen: set[int]) -> int:
             seen.add(id(w))
             total += _size(w.shape)
     return total
-
-
-def _wrapped_model(op: Any) -> keras.Model | None:
-    """The model inside a wrapper such as TimeDistributed(model), if any."""
-    inner = getattr(op, "layer", None)
-    return inner if isinstance(inner, keras.Model) else None
 
 
 def _layer_info(op: Any) -> LayerInfo:
@@ -324,19 +421,15 @@ def _layer_info(op: Any) -> LayerInfo:
     )
 
 
-def _subclassed_graph(model: keras.Model, prefix: str, path: tuple[str, ...], seen: set[int]) -> LayerGraph:
+def _opaque_graph(model: keras.Model, prefix: str, path: tuple[str, ...], seen: set[int]) -> LayerGraph:
+    """One box for a model without a graph of layer calls: subclassed, or a Sequential run layer by layer."""
     info = _layer_info(model)
-    node = Node(key=prefix + model.name, layer=info, kind="subclassed", path=path,
+    kind = "nograph" if isinstance(model, keras.Sequential) else "subclassed"
+    node = Node(key=prefix + _name_part(model.name), layer=info, kind=kind, path=path,
                 new_params=_new_params(model, seen))
     return LayerGraph(name=model.name, nodes=(node,), edges=(), inputs=(), outputs=((node.key, 0),),
                       output_names=(model.name,), class_name=type(model).__name__, subclassed=True,
-                      message=SUBCLASSED_MESSAGE.format(name=model.name))
-
-
-def _with(graph: LayerGraph, **changes: Any) -> LayerGraph:
-    from dataclasses import replace
-
-    return replace(graph, **changes)
+                      message=no_graph_message(model))
 
 
 def _shape(t: Any) -> Shape:
@@ -416,119 +509,21 @@ def compiled_losses(model: keras.Model) -> tuple[Any, Any]:
     return config.get("loss"), config.get("loss_weights")
 
 
-# -- activations and gradients (lab.get_activations, lab.gradients) -----------------------------------------
-_FEATURE_MODELS: weakref.WeakKeyDictionary[Any, tuple[Any, list[tuple[str, Any, list[Any]]]]] = (
-    weakref.WeakKeyDictionary())
-
-
-def _feature_model(model: keras.Model) -> tuple[Any, list[tuple[str, Any, list[Any]]]]:
-    """One cached model returning the output of every layer call of ``model`` (its outer level), the documents'
-    own VGG19 feature-extraction pattern; with, for each call, its key, node and output tensors."""
-    cached = _FEATURE_MODELS.get(model)
-    if cached is not None:
-        return cached
-    functional = _functional_of(model)
-    if functional is None:
-        raise GraphReadError(
-            f"{model.name} is a subclassed model: its layers are called inside Python code, so Keras has no graph "
-            f"of their outputs and only the final output is available (lesson 10 explains why).")
-    inputs = _flat_tensors(functional.inputs)
-    keyed = [(key, node, _flat_tensors(node.outputs)) for key, node, _, _ in
-             _keyed(_model_nodes(functional), inputs, "")]
-    outputs = [t for _, _, outs in keyed for t in outs]
-    feature = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=f"{model.name}_features")
-    _FEATURE_MODELS[model] = (feature, keyed)
-    return feature, keyed
-
-
 def model_input_specs(model: keras.Model) -> list[tuple[str, tuple[int | None, ...]]]:
-    functional = _functional_of(model)
+    functional = functional_of(model)
     if functional is None:
         return []
     return [(t.name, _shape(t)) for t in _flat_tensors(functional.inputs)]
 
 
-def activation_values(model: keras.Model, x: Any, *, prefix: str = "", training: bool = False) -> dict[str, list[Any]]:
-    """Every layer call's output values for input ``x``, keyed as in ``flatten(read(model), None)``; nested
-    models (and models inside TimeDistributed) are opened: Keras cannot build a sub-model that outputs a layer
-    inside a nested model, so each nested call is re-run on the values that reached it."""
-    import numpy as np
+# -- activations and gradients live in _keras_run (they read the same nodes) ------------------------------
+def activation_values(model: keras.Model, x: Any, **kwargs: Any) -> dict[str, list[Any]]:
+    from ._keras_run import activation_values as values
 
-    feature, keyed = _feature_model(model)
-    values = feature(x, training=training)
-    values = values if isinstance(values, list | tuple) else [values]
-    by_tensor: dict[int, Any] = {}
-    result: dict[str, list[Any]] = {}
-    i = 0
-    for key, _node, outs in keyed:
-        vals = [np.asarray(v) for v in values[i:i + len(outs)]]
-        i += len(outs)
-        for t, v in zip(outs, vals, strict=True):
-            by_tensor[id(t)] = v
-        result[prefix + key] = vals
-    for key, node, _outs in keyed:
-        op = node.operation
-        inner = op if isinstance(op, keras.Model) else _wrapped_model(op)
-        if inner is None or _functional_of(inner) is None:
-            continue
-        args = [by_tensor[id(t)] for t in node.arguments.keras_tensors]
-        inner_inputs = {f"{prefix}{key}/{_history(t)[0].name}" for t in _flat_tensors(_functional_of(inner).inputs)}
-        if inner is op:
-            inner_x = args if len(args) > 1 else args[0]
-            inner_values = activation_values(inner, inner_x, prefix=f"{prefix}{key}/", training=training)
-            result.update({k: v for k, v in inner_values.items() if k not in inner_inputs})
-        else:  # TimeDistributed(model): run the inner model on every time step at once
-            seq = args[0]
-            flat = seq.reshape((-1, *seq.shape[2:]))
-            inner_values = activation_values(inner, flat, prefix=f"{prefix}{key}/", training=training)
-            for k, vs in inner_values.items():
-                if k not in inner_inputs:
-                    result[k] = [v.reshape((seq.shape[0], seq.shape[1], *v.shape[1:])) for v in vs]
-    return result
+    return values(model, x, **kwargs)
 
 
 def layer_gradient_norms(model: keras.Model, x: Any, y: Any, loss: Any = None) -> dict[str, dict[str, float]]:
-    """For each outer-level layer call: the norm of the loss gradient w.r.t. its output and (first call only)
-    its weights."""
-    import numpy as np
-    import tensorflow as tf
+    from ._keras_run import layer_gradient_norms as norms
 
-    feature, keyed = _feature_model(model)
-    out_refs = [(_history(t)[0], _history(t)[1], _history(t)[2]) for t in _flat_tensors(_functional_of(model).outputs)]
-    position: dict[tuple[int, int, int], int] = {}
-    i = 0
-    for _key, node, outs in keyed:
-        for j, _t in enumerate(outs):
-            position[(id(node.operation), _index_in_op(node), j)] = i
-            i += 1
-    loss_fn = keras.losses.get(loss) if loss is not None else None
-    with tf.GradientTape() as tape:
-        values = feature(x, training=True)
-        values = list(values) if isinstance(values, list | tuple) else [values]
-        preds = [values[position[(id(op), ni, ti)]] for op, ni, ti in out_refs]
-        if loss_fn is not None:
-            ys = y if isinstance(y, list | tuple) else ([y[n] for n in model.output_names] if isinstance(y, dict)
-                                                         else [y])
-            total = sum(tf.reduce_mean(loss_fn(t, p)) for t, p in zip(ys, preds, strict=True))
-        else:
-            total = model.compute_loss(x=x, y=y, y_pred=preds if len(preds) > 1 else preds[0], training=True)
-    weights = model.trainable_weights
-    grads = tape.gradient(total, [*values, *weights])
-    out_grads, weight_grads = grads[:len(values)], grads[len(values):]
-    by_weight = {id(w): g for w, g in zip(weights, weight_grads, strict=True)}
-    result: dict[str, dict[str, float]] = {}
-    i = 0
-    seen: set[int] = set()
-    for key, node, outs in keyed:
-        g_out = [out_grads[i + j] for j in range(len(outs))]
-        i += len(outs)
-        out_norm = float(np.sqrt(sum(float(tf.reduce_sum(tf.square(g))) for g in g_out if g is not None)))
-        entry = {"output": out_norm}
-        op = node.operation
-        ws = [w for w in getattr(op, "trainable_weights", []) if id(w) not in seen]
-        if ws:
-            seen.update(id(w) for w in ws)
-            entry["weights"] = float(np.sqrt(sum(float(tf.reduce_sum(tf.square(by_weight[id(w)])))
-                                                 for w in ws if by_weight.get(id(w)) is not None)))
-        result[key] = entry
-    return result
+    return norms(model, x, y, loss)

@@ -8,7 +8,11 @@ A graph is hierarchical: a call of a nested model (a model used like a layer) is
 :func:`flatten` turns that into the graph a picture shows at a chosen nesting depth.
 
 Keys (``../shared/DESIGN.md``): a layer's name; ``name#1``, ``name#2`` … for the second and later calls of a
-shared layer; ``outer_key/inner_key`` inside a nested model (``encoder/conv2d_1``).
+shared layer; ``outer_key/inner_key`` inside a nested model (``encoder/conv2d_1``). Keys are unique whatever
+people name their layers (the adapter makes them): a ``/`` inside a name is shown as ``∕`` (so a key splits into
+its nesting levels only at real ones); a name without a visible character (``''``, ``' '``, a zero-width space) is
+shown quoted, as Python writes it (``' '``); and when a key is taken already (a layer named ``d#1`` beside the
+second call of ``d``), the name the user typed keeps it and the other call gets ``~2`` (``d#1~2``).
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ class Node:
 
     key: str
     layer: LayerInfo
-    kind: str  # "input" | "layer" | "op" | "model" | "subclassed"
+    kind: str  # "input" | "layer" | "op" | "model" | "subclassed" | "nograph" (a Sequential run without a graph)
     call_index: int = 0
     n_calls: int = 1  # calls of this layer in the graph being read (shared when > 1)
     input_shapes: tuple[Shape, ...] = ()
@@ -83,7 +87,13 @@ class Node:
 
 @dataclass(frozen=True)
 class Edge:
-    """A tensor flowing from output ``src_index`` of ``src`` to input ``dst_index`` of ``dst``."""
+    """A tensor flowing from output ``src_index`` of ``src`` to input ``dst_index`` of ``dst``.
+
+    ``role``: ``"input"`` (the usual), ``"mask"`` (a Keras mask passed along with an input: into a nested model
+    call it is the mask of inner input ``dst_index``) or ``"unused"`` (passed to a nested model that ignores it,
+    such as an extra field of a dict). For a nested model call, ``dst_index`` of an ``"input"`` edge is the index
+    of the inner model's input it feeds (Keras's own matching of the call's arguments to the model's inputs).
+    """
 
     src: str
     dst: str
@@ -91,6 +101,7 @@ class Edge:
     dst_index: int = 0
     shape: Shape | None = None
     dtype: str | None = None
+    role: str = "input"
 
 
 @dataclass(frozen=True)
@@ -108,8 +119,9 @@ class LayerGraph:
     outputs: tuple[tuple[str, int], ...]
     output_names: tuple[str, ...] = ()
     class_name: str = "Functional"
-    subclassed: bool = False
-    message: str = ""  # why the inside cannot be drawn, for subclassed models
+    subclassed: bool = False  # no graph of layer calls inside: a subclassed model, or a Sequential model Keras ran
+    # layer by layer without building one; ``message`` says which, in words for the user
+    message: str = ""
 
     # -- lookups ---------------------------------------------------------------------------------------
     def node(self, key: str) -> Node:
@@ -166,38 +178,63 @@ def flatten(graph: LayerGraph, depth: int | None = 0) -> LayerGraph:
 
     ``depth=0`` keeps every nested model call as one box (Keras's own default picture); ``depth=None``
     expands everything. An expanded call's inner input nodes disappear: the tensors that fed the call feed the
-    inner layers directly, and the inner layers that produced the call's outputs feed its consumers.
-    Expanded nodes keep their ``path`` so a renderer can draw a frame around each nested call.
+    inner layers directly (a mask goes where its input goes; an argument the model ignores goes nowhere), and
+    the inner layers that produced the call's outputs feed its consumers. An inner model that hands an input
+    straight back as an output (``keras.Model(x, x)``) passes the tensor that fed it through. Expanded nodes keep
+    their ``path`` so a renderer can draw a frame around each nested call.
     """
     if depth is not None and depth <= 0:
         return graph
     inner_depth = None if depth is None else depth - 1
     nodes: list[Node] = []
-    edges: list[Edge] = []
-    # where an edge into (key, input i) really goes, and where output (key, j) really comes from
+    inner_edges: list[Edge] = []
+    expanded: set[str] = set()
+    # where input i of an expanded call really goes, and where its output j really comes from
     entry: dict[tuple[str, int], list[tuple[str, int]]] = {}
     exit_: dict[tuple[str, int], tuple[str, int]] = {}
+    passthrough: dict[tuple[str, int], int] = {}  # output j of a call is its own input i
     for n in graph.nodes:
         if n.subgraph is None:
             nodes.append(n)
             continue
+        expanded.add(n.key)
         inner = flatten(n.subgraph, inner_depth)
-        inner_inputs = set(inner.inputs)
-        for m in inner.nodes:
-            if m.key not in inner_inputs:
-                nodes.append(m)
+        inner_inputs = {k: i for i, k in enumerate(inner.inputs)}
+        nodes.extend(m for m in inner.nodes if m.key not in inner_inputs)
         for i, in_key in enumerate(inner.inputs):
             entry[(n.key, i)] = [(e.dst, e.dst_index) for e in inner.edges if e.src == in_key]
         for j, (out_key, out_index) in enumerate(inner.outputs):
-            exit_[(n.key, j)] = (out_key, out_index)
-        edges.extend(e for e in inner.edges if e.src not in inner_inputs)
+            if out_key in inner_inputs:
+                passthrough[(n.key, j)] = inner_inputs[out_key]
+            else:
+                exit_[(n.key, j)] = (out_key, out_index)
+        inner_edges.extend(e for e in inner.edges if e.src not in inner_inputs)
+    feeds = {(e.dst, e.dst_index): (e.src, e.src_index) for e in graph.edges if e.role == "input"}
+
+    def source(key: str, index: int) -> tuple[str, int] | None:
+        """Where output ``index`` of ``key`` really comes from once expanded calls are opened."""
+        for _ in range(len(graph.nodes) + 1):
+            if (key, index) in exit_:
+                return exit_[(key, index)]
+            if (key, index) not in passthrough:
+                return key, index
+            fed = feeds.get((key, passthrough[(key, index)]))
+            if fed is None:  # an optional inner input that nothing feeds
+                return None
+            key, index = fed
+        return None
+
+    edges: list[Edge] = list(inner_edges)
     for e in graph.edges:
-        src, src_index = exit_.get((e.src, e.src_index), (e.src, e.src_index))
-        targets = entry.get((e.dst, e.dst_index), [(e.dst, e.dst_index)])
-        for dst, dst_index in targets:
-            # an inner input that feeds an inner output directly (identity) resolves through exit_ again
-            edges.append(replace(e, src=src, src_index=src_index, dst=dst, dst_index=dst_index))
-    outputs = tuple(exit_.get(o, o) for o in graph.outputs)
+        src = source(e.src, e.src_index)
+        if src is None:
+            continue
+        if e.dst not in expanded:
+            edges.append(replace(e, src=src[0], src_index=src[1]))
+        elif e.role != "unused":
+            for dst, dst_index in entry.get((e.dst, e.dst_index), []):
+                edges.append(replace(e, src=src[0], src_index=src[1], dst=dst, dst_index=dst_index))
+    outputs = tuple(o for o in (source(k, i) for k, i in graph.outputs) if o is not None)
     return replace(graph, nodes=tuple(nodes), edges=tuple(_dedupe(edges)), outputs=outputs)
 
 

@@ -1,22 +1,34 @@
 """DOT text for a layer graph, and SVG through Graphviz's ``dot``: pure functions of plain data.
 
 Every name is escaped: DOT ids are generated (``n0``, ``n1`` …), labels are HTML-like labels built from
-``html.escape``d text, so a layer called ``<img src=x onerror=alert(1)>`` is drawn as those characters.
+``html.escape``d text, so a layer called ``<img src=x onerror=alert(1)>`` is drawn as those characters; characters
+XML cannot hold (control characters) are written as Python writes them (``\\x01``).
+
+``dot`` is an outside program, so it gets :data:`DOT_TIME_LIMIT` seconds; a ``dot`` that is missing, hangs, fails
+or prints something that is not an SVG picture raises :class:`DotNotFound` (:class:`DotFailed` for all but the
+first), with a one-line reason, and callers fall back to the built-in layout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import itertools
+import os
 import re
 import shutil
+import signal
 import subprocess
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ._layergraph import LayerGraph, Node, Shape
 
 __all__ = [
+    "DOT_TIME_LIMIT",
+    "EDGE_ROLES",
+    "DotFailed",
     "DotNotFound",
     "GraphOptions",
     "LabelRow",
@@ -31,7 +43,10 @@ __all__ = [
     "shared_fills",
     "skip_edges",
     "to_dot",
+    "xml_text",
 ]
+
+DOT_TIME_LIMIT = 5.0  # seconds for Graphviz's dot; real models take well under one (InceptionV3: 0.5 s)
 
 PALETTE = {
     "input": "#dbeafe",
@@ -41,8 +56,13 @@ PALETTE = {
     "op": "#f1f5f9",
     "model": "#ede9fe",
     "subclassed": "#fee2e2",
+    "nograph": "#fef3c7",
 }
 SHARED_COLOURS = ("#fde68a", "#a5f3fc", "#fbcfe8", "#bbf7d0", "#c7d2fe", "#fed7aa")
+EDGE_ROLES = {  # how an edge that is not a plain input looks (DOT attributes; the built-in layout follows them)
+    "mask": {"color": "#0891b2", "style": "dotted", "tooltip": "mask"},
+    "unused": {"color": "#94a3b8", "style": "dashed", "tooltip": "passed to the model, which does not use it"},
+}
 MERGE_SYMBOL = {
     "Add": "+", "Subtract": "−", "Multiply": "×", "Average": "mean", "Maximum": "max", "Minimum": "min",
     "Concatenate": "‖", "Dot": "·",
@@ -77,7 +97,21 @@ class NodeColours:
 
 
 class DotNotFound(RuntimeError):
-    """Graphviz's ``dot`` program is not installed."""
+    """Graphviz's ``dot`` gave no picture: it is not installed (this class) or it failed (:class:`DotFailed`)."""
+
+
+class DotFailed(DotNotFound):
+    """``dot`` is installed but gave no picture: it did not finish in time, failed, or printed something that is not
+    SVG. A :class:`DotNotFound`, so every fallback written for a missing ``dot`` covers it too."""
+
+
+DOT_MESSAGES = {
+    "missing": "Graphviz's dot program is not installed",
+    "start": "Graphviz's dot program could not be started ({error})",
+    "slow": "Graphviz's dot did not finish within {limit:g} s",
+    "failed": "Graphviz's dot failed (exit status {status}{detail})",
+    "garbage": "Graphviz's dot printed something that is not an SVG picture",
+}
 
 
 def format_shape(shape: Shape | None) -> str:
@@ -114,8 +148,17 @@ def skip_edges(graph: LayerGraph) -> set[tuple[str, str]]:
     return skips
 
 
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: object) -> str:
+    """``text`` escaped for XML and HTML (SVG, DOT HTML labels): markup as characters, control characters written
+    as Python writes them, since XML cannot hold them."""
+    escaped = html.escape(str(text), quote=True)
+    return _NOT_XML.sub(lambda m: repr(m.group(0))[1:-1], escaped)
+
+
+_esc = xml_text
 
 
 def _title(node: Node, output_name: str | None) -> str:
@@ -129,6 +172,8 @@ def _title(node: Node, output_name: str | None) -> str:
         return f"{cls} (model)"
     if kind == "subclassed":
         return f"{cls} (subclassed: no inner graph)"
+    if kind == "nograph":
+        return f"{cls} (no graph: Keras ran it layer by layer)"
     if node.is_merge:
         return f"{MERGE_SYMBOL.get(cls, '')} {cls}".strip()
     return cls
@@ -174,9 +219,14 @@ _DOT_ROW = {
 }
 
 
+def _dot_html(text: object) -> str:
+    """Text for a DOT HTML-like label: escaped markup, and no ``\\N`` for dot to replace (see :func:`_no_subst`)."""
+    return _no_subst(_esc(text))
+
+
 def _label(node: Node, options: GraphOptions, output_name: str | None) -> str:
     rows = label_rows(node, options, output_name)
-    return _HtmlLabel("<" + "<BR/>".join(_DOT_ROW[r.style].format(_esc(r.text)) for r in rows) + ">")
+    return _HtmlLabel("<" + "<BR/>".join(_DOT_ROW[r.style].format(_dot_html(r.text)) for r in rows) + ">")
 
 
 @dataclass(frozen=True)
@@ -223,6 +273,8 @@ def node_style(node: Node, *, is_output: bool, fill: str | None = None,
         base, border, shape = PALETTE["model"], "#6d28d9", "box3d"
     elif kind == "subclassed":
         base, border, shape = PALETTE["subclassed"], "#b91c1c", "note"
+    elif kind == "nograph":
+        base, border, shape = PALETTE["nograph"], "#b45309", "note"
     elif kind == "op":
         base, border, shape = PALETTE["op"], "#475569", "box"
     elif node.is_merge:
@@ -273,7 +325,27 @@ def _attr_list(attrs: Mapping[str, str]) -> str:
 
 
 def _dot_string(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A DOT quoted string that dot shows as ``text``."""
+    text = _no_subst(_NOT_XML.sub(lambda m: repr(m.group(0))[1:-1], str(text)))
+    return (text.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            .replace("\r", "\\r"))
+
+
+def _dot_id(text: str) -> str:
+    """The graph's name as a DOT id, shown as the picture's title: dot keeps backslashes there as they are written,
+    so one is shown as "∖" (it could end the string)."""
+    text = _NOT_XML.sub(lambda m: repr(m.group(0))[1:-1], str(text))
+    return text.replace("&", "&amp;").replace("\\", "∖").replace('"', '\\"').replace("\n", " ").replace("\r", " ")
+
+
+_SUBST = re.compile(r"\\(?=[NGEHTL\\])")
+
+
+def _no_subst(text: str) -> str:
+    """dot replaces ``\\N``, ``\\G``, ``\\E``, ``\\H``, ``\\T``, ``\\L`` in labels and tooltips (by the node's
+    name …) whatever the escaping, and reads two backslashes as one; an invisible word joiner after such a backslash
+    keeps the text as written."""
+    return _SUBST.sub("\\\\\u2060", text)
 
 
 def to_dot(graph: LayerGraph, options: GraphOptions | None = None, colours: NodeColours | None = None) -> str:
@@ -285,7 +357,7 @@ def to_dot(graph: LayerGraph, options: GraphOptions | None = None, colours: Node
     shared_fill = shared_fills(graph)
 
     lines = [
-        f'digraph "{_dot_string(graph.name)}" {{',
+        f'digraph "{_dot_id(graph.name)}" {{',
         f'  graph [rankdir={options.direction}, nodesep=0.25, ranksep=0.35, fontname="Helvetica", '
         f'fontsize=11, bgcolor="transparent", tooltip="{_dot_string(graph.name)}"];',
         '  node [fontname="Helvetica", fontsize=11, margin="0.12,0.05", height=0.3, penwidth=1.2];',
@@ -308,7 +380,7 @@ def to_dot(graph: LayerGraph, options: GraphOptions | None = None, colours: Node
         for i, sub in enumerate(sub_clusters.get(path, [])):
             cid = f"cluster_{len(path)}_{i}_{ids.get(sub[-1], abs(hash(sub[-1])) % 10**8)}"
             lines.append(f"{indent}subgraph {cid} {{")
-            lines.append(f'{indent}  label=<<B>{_esc(sub[-1])}</B>  <FONT POINT-SIZE="9">nested model</FONT>>; '
+            lines.append(f'{indent}  label=<<B>{_dot_html(sub[-1])}</B>  <FONT POINT-SIZE="9">nested model</FONT>>; '
                          f'style="rounded,dashed"; color="#7c3aed"; fontsize=10;')
             emit(sub, indent + "  ")
             lines.append(f"{indent}}}")
@@ -319,7 +391,9 @@ def to_dot(graph: LayerGraph, options: GraphOptions | None = None, colours: Node
         if e.src not in ids or e.dst not in ids:
             continue
         attrs: dict[str, str] = {}
-        if (e.src, e.dst) in skips:
+        if e.role != "input":
+            attrs.update(EDGE_ROLES[e.role])
+        elif (e.src, e.dst) in skips:
             attrs.update(color="#ea580c", penwidth="2", style="bold", tooltip="skip (residual) connection")
         lines.append(f"  {ids[e.src]} -> {ids[e.dst]}" + (f" [{_attr_list(attrs)}]" if attrs else "") + ";")
     # make weight sharing visible: a dashed line between consecutive calls of one layer
@@ -336,18 +410,51 @@ def to_dot(graph: LayerGraph, options: GraphOptions | None = None, colours: Node
     return "\n".join(lines) + "\n"
 
 
-_SIZE_RE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
+def dot_to_svg(dot_source: str, *, timeout: float | None = None) -> str:
+    """Run Graphviz's ``dot -Tsvg`` for at most ``timeout`` seconds (:data:`DOT_TIME_LIMIT` unless given) and
+    return the ``<svg>`` element it printed.
 
-
-def dot_to_svg(dot_source: str, *, timeout: float = 60.0) -> str:
-    """Run Graphviz's ``dot -Tsvg``; raises :class:`DotNotFound` if the program is missing."""
+    Raises :class:`DotNotFound` if the program is missing and :class:`DotFailed` if it cannot be started, does
+    not finish in time (it is stopped, with anything it started), exits with an error or prints no well-formed SVG.
+    """
+    timeout = DOT_TIME_LIMIT if timeout is None else timeout
     exe = shutil.which("dot")
     if exe is None:
-        raise DotNotFound("Graphviz's dot program is not installed")
-    proc = subprocess.run([exe, "-Tsvg"], input=dot_source.encode(), capture_output=True, timeout=timeout,
-                          check=False)
+        raise DotNotFound(DOT_MESSAGES["missing"])
+    try:
+        proc = subprocess.Popen([exe, "-Tsvg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=os.name == "posix")
+    except OSError as exc:
+        raise DotFailed(DOT_MESSAGES["start"].format(error=exc)) from None
+    try:
+        out, err = proc.communicate(dot_source.encode(), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop(proc)
+        raise DotFailed(DOT_MESSAGES["slow"].format(limit=timeout)) from None
     if proc.returncode != 0:
-        raise RuntimeError(f"dot failed: {proc.stderr.decode(errors='replace').strip()}")
-    svg = proc.stdout.decode()
+        first = next((line.strip() for line in err.decode(errors="replace").splitlines() if line.strip()), "")
+        raise DotFailed(DOT_MESSAGES["failed"].format(status=proc.returncode, detail=f": {first[:160]}" if first
+                                                      else ""))
+    svg = out.decode(errors="replace")
     start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
+    svg = svg[start:] if start >= 0 else ""
+    try:
+        ok = ET.fromstring(svg).tag.rsplit("}", 1)[-1] == "svg"
+    except ET.ParseError:
+        ok = False
+    if not ok:
+        raise DotFailed(DOT_MESSAGES["garbage"])
+    return svg
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a ``dot`` that ran out of time, and whatever it started (its own process group on POSIX)."""
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+    with contextlib.suppress(subprocess.TimeoutExpired, OSError, ValueError):
+        proc.communicate(timeout=2)

@@ -1,6 +1,7 @@
 """A layered SVG drawing of a layer graph without Graphviz: used when the ``dot`` program is missing.
 
-A small Sugiyama-style layout in pure Python, fast enough for a thousand layers:
+A small Sugiyama-style layout in pure Python, fast enough for a thousand layers (the arithmetic of steps 1-3 is in
+``_layout_order``), and it draws every DAG, the densest too:
 
 1. **ranks**: longest path from the inputs (a topological walk, so the node order does not matter); an edge
    that skips ranks gets one bend point (a "dummy") per rank it crosses, so it is routed between the boxes;
@@ -19,15 +20,15 @@ Every piece of text and every colour is escaped.
 
 from __future__ import annotations
 
-import heapq
-import html
 import itertools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._layergraph import Edge, LayerGraph, Node
+from ._layout_order import order, place, ranks
 from ._render_dot import (
+    EDGE_ROLES,
     GraphOptions,
     LabelRow,
     NodeColours,
@@ -38,6 +39,7 @@ from ._render_dot import (
     output_names_by_key,
     shared_fills,
     skip_edges,
+    xml_text,
 )
 
 __all__ = ["layout_svg"]
@@ -102,8 +104,7 @@ def _text_width(text: str, size: float, *, bold: bool = False, mono: bool = Fals
     return units * size / 1000
 
 
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+_esc = xml_text  # markup shown as characters, and control characters (which XML cannot hold) as Python writes them
 
 
 # -- sizes (px) -----------------------------------------------------------------------------------------------
@@ -116,7 +117,6 @@ _RANK_GAP = {"TB": 40.0, "LR": 52.0}  # between ranks
 _FRAME_PAD, _FRAME_LABEL = 10.0, 15.0  # a nested-model frame: space around its boxes, height of its title
 _ARROW, _ARROW_HALF = 8.0, 4.0
 _OFFSET_3D = 5.0  # the box behind a nested model's box
-_L1_LIMIT = 150  # ranks up to this many items are placed by weighted medians, longer ones by means
 _MARGIN = 12.0
 _SHARED_LABEL = "same weights"
 _SHARED_FONT = 9.0
@@ -128,260 +128,6 @@ def _box_size(rows: Sequence[LabelRow]) -> tuple[float, float]:
                 for r in rows)
     height = sum(_FONTS[r.style].line for r in rows)
     return max(width + 2 * _PAD_ACROSS, _MIN_WIDTH), height + 2 * _PAD_DOWN
-
-
-# -- 1. ranks -------------------------------------------------------------------------------------------------
-def _ranks(n: int, links: Sequence[tuple[int, int]], inputs: set[int]) -> list[int]:
-    """Longest path from the sources, over a topological order (nodes on a cycle, if any, come last)."""
-    succ: list[list[int]] = [[] for _ in range(n)]
-    indegree = [0] * n
-    for s, d in links:
-        succ[s].append(d)
-        indegree[d] += 1
-    heap = [i for i in range(n) if indegree[i] == 0]
-    heapq.heapify(heap)
-    order: list[int] = []
-    remaining = indegree[:]
-    while heap:
-        i = heapq.heappop(heap)
-        order.append(i)
-        for d in succ[i]:
-            remaining[d] -= 1
-            if remaining[d] == 0:
-                heapq.heappush(heap, d)
-    done = set(order)
-    order += [i for i in range(n) if i not in done]
-    position = {i: k for k, i in enumerate(order)}
-    rank = [0] * n
-    for i in order:
-        for d in succ[i]:
-            if position[d] > position[i] and rank[d] < rank[i] + 1:
-                rank[d] = rank[i] + 1
-    # a source that is not a model input (a constant, say) sits just above its first consumer
-    for i in reversed(order):
-        if indegree[i] == 0 and i not in inputs and succ[i]:
-            rank[i] = max(rank[i], min(rank[d] for d in succ[i]) - 1)
-    return rank
-
-
-# -- 2. order inside ranks ------------------------------------------------------------------------------------
-def _crossings(layers: list[list[int]], down: list[list[tuple[int, float]]], pos: list[int]) -> int:
-    """Edge crossings between every pair of adjacent ranks (counting inversions with a Fenwick tree)."""
-    total = 0
-    for r in range(len(layers) - 1):
-        size = len(layers[r + 1])
-        if size < 2:
-            continue
-        tree = [0] * (size + 1)
-        seen = 0
-        for u in layers[r]:
-            for p in sorted(pos[v] for v, _ in down[u]):
-                # edges seen so far that end right of p cross this one
-                i, below = p + 1, 0
-                while i > 0:
-                    below += tree[i]
-                    i -= i & -i
-                total += seen - below
-                i = p + 1
-                while i <= size:
-                    tree[i] += 1
-                    i += i & -i
-                seen += 1
-    return total
-
-
-def _sort_rank(rank: list[int], bary: dict[int, float], paths: list[tuple[str, ...]],
-               path_ids: dict[tuple[str, ...], int]) -> list[int]:
-    """Sort by barycentre, keeping the members of each nested model together (at every nesting level)."""
-    if not any(paths[i] for i in rank):
-        return sorted(rank, key=bary.__getitem__)
-    sums: dict[tuple[str, ...], list[float]] = {}
-    for i in rank:
-        p = paths[i]
-        for k in range(1, len(p) + 1):
-            acc = sums.setdefault(p[:k], [0.0, 0])
-            acc[0] += bary[i]
-            acc[1] += 1
-
-    def key(i: int) -> tuple[float, ...]:
-        p = paths[i]
-        parts: list[float] = []
-        for k in range(1, len(p) + 1):
-            s, c = sums[p[:k]]
-            parts += [s / c, path_ids[p[:k]]]
-        return (*parts, bary[i], -1)
-
-    return sorted(rank, key=key)
-
-
-def _transpose(layers: list[list[int]], up: list[list[tuple[int, float]]], down: list[list[tuple[int, float]]],
-               pos: list[int], paths: list[tuple[str, ...]], max_passes: int = 4) -> None:
-    """Swap neighbours in a rank while that removes crossings with the ranks above and below."""
-
-    def cost(u: int, v: int) -> int:  # crossings among edges of u and v when u is left of v
-        c = 0
-        for nb in (up, down):
-            pv = [pos[b] for b, _ in nb[v]]
-            if pv:
-                for a, _ in nb[u]:
-                    pa = pos[a]
-                    c += sum(1 for q in pv if q < pa)
-        return c
-
-    dirty = set(range(len(layers)))
-    for _ in range(max_passes):
-        changed: set[int] = set()
-        for r in sorted(dirty):
-            rank = layers[r]
-            for k in range(len(rank) - 1):
-                u, v = rank[k], rank[k + 1]
-                if paths[u] != paths[v] or not (up[u] or down[u]) or not (up[v] or down[v]):
-                    continue
-                if cost(v, u) < cost(u, v):
-                    rank[k], rank[k + 1] = v, u
-                    pos[u], pos[v] = k + 1, k
-                    changed.add(r)
-        if not changed:
-            return
-        dirty = {q for r in changed for q in (r - 1, r, r + 1) if 0 <= q < len(layers)}
-
-
-def _order(layers: list[list[int]], up: list[list[tuple[int, float]]], down: list[list[tuple[int, float]]],
-           paths: list[tuple[str, ...]]) -> list[list[int]]:
-    total = sum(len(r) for r in layers)
-    path_ids = {p[:k]: 0 for p in set(paths) for k in range(1, len(p) + 1)}
-    path_ids = {p: i for i, p in enumerate(sorted(path_ids))}
-    pos = [0] * total
-    for rank in layers:
-        for k, i in enumerate(rank):
-            pos[i] = k
-
-    def sweep(seq: Sequence[int], nbrs: list[list[tuple[int, float]]]) -> None:
-        for r in seq:
-            rank = layers[r]
-            bary: dict[int, float] = {}
-            for i in rank:
-                ns = nbrs[i]
-                if ns:
-                    w = sum(x for _, x in ns)
-                    bary[i] = sum(pos[j] * x for j, x in ns) / w
-                else:
-                    bary[i] = float(pos[i])
-            layers[r] = _sort_rank(rank, bary, paths, path_ids)
-            for k, i in enumerate(layers[r]):
-                pos[i] = k
-
-    n_ranks = len(layers)
-    sweep(range(1, n_ranks), up)  # the first ordering: follow the parents
-    do_transpose = total <= 3000
-    if do_transpose:
-        _transpose(layers, up, down, pos, paths)
-    best, best_layers = _crossings(layers, down, pos), [r[:] for r in layers]
-    sweeps = 12 if total <= 600 else 6 if total <= 4000 else 2
-    for s in range(sweeps):
-        if best == 0:
-            break
-        if s % 2 == 0:
-            sweep(range(n_ranks - 2, -1, -1), down)
-        else:
-            sweep(range(1, n_ranks), up)
-        if do_transpose:
-            _transpose(layers, up, down, pos, paths)
-        c = _crossings(layers, down, pos)
-        if c < best:
-            best, best_layers = c, [r[:] for r in layers]
-    return best_layers
-
-
-# -- 3. positions ---------------------------------------------------------------------------------------------
-def _fit_increasing(targets: list[float], weights: list[float]) -> list[float]:
-    """The non-decreasing sequence closest to ``targets`` (pool adjacent violators).
-
-    Closest in weighted absolute distance (each pooled block sits at the weighted median of its targets), so
-    when boxes compete for room the lighter ones give way entirely instead of everyone bending a little; for
-    very long ranks, in weighted least squares (each block at its weighted mean), which is linear time.
-    """
-    if len(targets) > _L1_LIMIT:
-        return _fit_increasing_mean(targets, weights)
-    blocks: list[list[tuple[float, float]]] = []
-    values: list[float] = []
-    for t, w in zip(targets, weights, strict=True):
-        blocks.append([(t, w)])
-        values.append(t)
-        while len(values) > 1 and values[-2] > values[-1] + 1e-9:
-            last = blocks.pop()
-            blocks[-1] += last
-            values.pop()
-            values[-1] = _weighted_median(blocks[-1])
-    out: list[float] = []
-    for block, v in zip(blocks, values, strict=True):
-        out.extend([v] * len(block))
-    return out
-
-
-def _fit_increasing_mean(targets: list[float], weights: list[float]) -> list[float]:
-    values: list[float] = []
-    wsum: list[float] = []
-    counts: list[int] = []
-    for t, w in zip(targets, weights, strict=True):
-        values.append(t)
-        wsum.append(w)
-        counts.append(1)
-        while len(values) > 1 and values[-2] > values[-1]:
-            w2, v2, c2 = wsum.pop(), values.pop(), counts.pop()
-            w1 = wsum[-1]
-            values[-1] = (values[-1] * w1 + v2 * w2) / (w1 + w2)
-            wsum[-1] = w1 + w2
-            counts[-1] += c2
-    out: list[float] = []
-    for v, c in zip(values, counts, strict=True):
-        out.extend([v] * c)
-    return out
-
-
-def _weighted_median(values: list[tuple[float, float]]) -> float:
-    """The weighted median of (value, weight) pairs; halfway between the middle two on a tie."""
-    if len(values) == 1:
-        return values[0][0]
-    values.sort()
-    half = sum(w for _, w in values) / 2
-    acc = 0.0
-    for k, (v, w) in enumerate(values):
-        acc += w
-        if acc > half + 1e-9:
-            return v
-        if abs(acc - half) <= 1e-9:
-            return (v + values[k + 1][0]) / 2
-    return values[-1][0]
-
-
-def _place(rank: list[int], across: list[float], seps: list[float],
-           nbr_lists: Sequence[list[list[tuple[int, float]]]]) -> None:
-    """Put each item of a rank at the weighted median of its neighbours, as near as the order and no overlap allow.
-
-    The median (not the mean) keeps chains and long edges straight: a box fed by one layer and feeding a
-    merge stays under the layer it follows. The least-squares fit under the spacing constraints is exact.
-    """
-    if not rank:
-        return
-    targets, weights = [], []
-    offset = 0.0
-    for k, i in enumerate(rank):
-        if k:
-            offset += seps[k - 1]
-        values = [(across[j], w) for nbrs in nbr_lists for j, w in nbrs[i]]
-        if values:
-            targets.append(_weighted_median(values) - offset)
-            weights.append(sum(w for _, w in values))
-        else:
-            targets.append(across[i] - offset)
-            weights.append(0.05)
-    fitted = _fit_increasing(targets, weights)
-    offset = 0.0
-    for k, i in enumerate(rank):
-        if k:
-            offset += seps[k - 1]
-        across[i] = fitted[k] + offset
 
 
 # -- the picture ----------------------------------------------------------------------------------------------
@@ -417,7 +163,7 @@ def layout_svg(graph: LayerGraph, options: GraphOptions | None = None, colours: 
     rows = [label_rows(node, options, outputs.get(node.key)) for node in nodes]
     sizes = [_box_size(r) for r in rows]
     edges = [e for e in dict.fromkeys(graph.edges) if e.src in index and e.dst in index and e.src != e.dst]
-    rank = _ranks(n, [(index[e.src], index[e.dst]) for e in edges],
+    rank = ranks(n, [(index[e.src], index[e.dst]) for e in edges],
                   {index[k] for k in graph.inputs if k in index})
 
     # items: the boxes 0..n-1, then bend points of long edges
@@ -469,7 +215,7 @@ def layout_svg(graph: LayerGraph, options: GraphOptions | None = None, colours: 
     layers: list[list[int]] = [[] for _ in range(n_ranks)]
     for i, r in enumerate(item_rank):
         layers[r].append(i)
-    layers = _order(layers, up, down, paths)
+    layers = order(layers, up, down, paths)
 
     # separations between neighbours of a rank: boxes, bend points, frames, and room for "same weights"
     shared_pairs = _shared_pairs(graph, index)
@@ -504,13 +250,13 @@ def layout_svg(graph: LayerGraph, options: GraphOptions | None = None, colours: 
     for it in range(2 if big else 4):  # follow the parents, then the children, in turn
         if it % 2 == 0:
             for r in range(1, n_ranks):
-                _place(layers[r], across, seps[r], (up,))
+                place(layers[r], across, seps[r], (up,))
         else:
             for r in range(n_ranks - 2, -1, -1):
-                _place(layers[r], across, seps[r], (down,))
+                place(layers[r], across, seps[r], (down,))
     for it in range(4 if big else 8):  # settle: each box at the median of its parents and children
         for r in range(n_ranks) if it % 2 == 0 else range(n_ranks - 1, -1, -1):
-            _place(layers[r], across, seps[r], (up, down))
+            place(layers[r], across, seps[r], (up, down))
 
     # positions along the flow: each rank as deep as its deepest box, with room for frame edges and titles
     thickness = [0.0] * n_ranks
@@ -707,14 +453,20 @@ class _Picture:
                 mid = (a[1] + b[1]) / 2
                 path.append(f"C{self.pt(a[0], mid)} {self.pt(b[0], mid)} {self.pt(*b)}")
         src, dst = nodes[s].key, nodes[d].key
-        if ch.skip:
+        dash = ""
+        if ch.edge.role in EDGE_ROLES:  # a mask, or an argument the nested model ignores: as the DOT picture
+            look = EDGE_ROLES[ch.edge.role]
+            colour, width, cls = look["color"], "1.2", f"edge {ch.edge.role}"
+            what = f"{src} → {dst}: {look['tooltip']}"
+            dash = ' stroke-dasharray="2 3"' if look["style"] == "dotted" else ' stroke-dasharray="5 4"'
+        elif ch.skip:
             colour, width, cls, what = "#ea580c", "2.2", "edge skip", f"{src} → {dst}: skip (residual) connection"
         else:
             colour, width, cls, what = "#64748b", "1.2", "edge", f"{src} → {dst}"
         head = " ".join(self.pt(*q) for q in (tip, (end[0] - half, end[1]), (end[0] + half, end[1])))
         self.edges.append(
             f'<g class="{cls}"><title>{_esc(what)}</title><path d="{" ".join(path)}" fill="none" '
-            f'stroke="{colour}" stroke-width="{width}"/><polygon points="{head}" fill="{colour}" '
+            f'stroke="{colour}" stroke-width="{width}"{dash}/><polygon points="{head}" fill="{colour}" '
             f'stroke="{colour}" stroke-width="1" stroke-linejoin="round"/></g>')
 
     def shared(self, a: int, b: int, slot: dict[int, tuple[int, int]], nodes: Sequence[Node]) -> None:

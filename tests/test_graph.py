@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from keras import layers
 
@@ -342,7 +345,7 @@ def build_from_recipe(recipe: dict) -> keras.Model:
     return keras.Model(inputs, outs if len(outs) > 1 else outs[0], name="random_dag")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(settings.get_profile("graph"), max_examples=25)
 @given(recipes())
 def test_random_dags_match_keras(recipe: dict) -> None:
     model = build_from_recipe(recipe)
@@ -387,3 +390,101 @@ def test_ancestors_are_everything_a_call_is_computed_from() -> None:
     assert graph.ancestors("img") == {"img"}
     assert graph.ancestors("block_2_output") >= {"img", "conv_1", "block_1_output", "block_2_conv_2"}
     assert "block_3_output" not in graph.ancestors("block_2_output")
+
+
+# -- nested models and structured data (issue 15, class 4: the graph) ----------------------------------------------
+class Pair(layers.Layer):
+    """A layer that takes a list: a Sequential model starting with it cannot be traced from one input shape."""
+
+    def call(self, inputs, training=None):
+        return inputs[0] + inputs[1]
+
+
+def test_a_sequential_run_without_a_graph_is_described_as_what_it_is() -> None:
+    seq = keras.Sequential([layers.Concatenate(name="cat"), layers.Dense(2, name="d")], name="cat_seq")
+    seq([np.ones((2, 3), "float32"), np.ones((2, 3), "float32")])  # called on data: built, but without a graph
+    view = lab.graph(seq)
+    with pytest.raises(ValueError) as shapes_error:
+        lab.shapes(seq)
+    with pytest.raises(ValueError) as values_error:
+        lab.get_activations(seq, [np.ones((1, 3))] * 2)
+    said = [view._notice.value, str(shapes_error.value), str(values_error.value)]
+    for text in said:
+        assert "Sequential model without a graph" in html.unescape(text) and "cat → d" in text
+        assert "subclassed" not in text and "not called" not in text and "no input shape yet" not in text
+    assert view.graph.nodes[0].kind == "nograph" and "no graph: Keras ran it layer by layer" in view.to_dot()
+    nested_in = [keras.Input((3,), name="a"), keras.Input((3,), name="b")]
+    inner = keras.Sequential([Pair(name="pair"), layers.Dense(2, name="dense")], name="pair_then_dense")
+    model = keras.Model(nested_in, inner(nested_in), name="outer")
+    node = adapter.read(model).node("pair_then_dense")
+    assert node.kind == "nograph" and node.output_shapes == ((None, 2),)
+    assert "subclassed" not in lab.graph(model).to_dot()
+    assert set(lab.get_activations(model, [np.ones((1, 3), "float32")] * 2)) == {"a", "b", "pair_then_dense"}
+
+
+def test_a_nested_model_that_returns_its_input_passes_the_tensor_through() -> None:
+    i = keras.Input((3,), name="inner_in")
+    identity = keras.Model(i, [i, layers.Dense(3, name="inner_dense")(i)], name="identity")
+    x = keras.Input((3,), name="x")
+    h = layers.Dense(3, name="d")(x)
+    same, changed = identity(h)
+    model = keras.Model(x, [layers.Dense(2, name="e")(same), changed, same], name="outer")
+    assert_matches_keras(model, expand=False)
+    assert_matches_keras(model, expand=True)
+    expanded = flatten(adapter.read(model), None)
+    assert {(e.src, e.dst) for e in expanded.edges} == {("x", "d"), ("d", "e"), ("d", "identity/inner_dense")}
+    assert expanded.outputs == (("e", 0), ("identity/inner_dense", 0), ("d", 0))
+    view = lab.graph(model, depth=None)
+    assert view.layer_keys == ("x", "d", "identity/inner_dense", "e")
+    acts = lab.get_activations(model, np.ones((2, 3), "float32"))
+    np.testing.assert_allclose(acts["identity"][0], acts["d"])
+
+
+@pytest.mark.parametrize("extra", ["zz_extra", "0_extra"])
+def test_a_nested_model_given_a_dict_with_an_extra_field(extra: str) -> None:
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    inner = keras.Model({"left": a, "right": b}, layers.Subtract(name="diff")([a, b]), name="inner")
+    p, q, r = (keras.Input((3,), name=n) for n in "pqr")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras warns that the structure does not match
+        model = keras.Model([p, q, r], inner({"left": p, "right": q, extra: r}), name="outer")
+        assert_matches_keras(model, expand=False)
+        assert_matches_keras(model, expand=True)
+        graph = adapter.read(model)
+        roles = {e.src: e.role for e in graph.edges}
+        x = [np.full((1, 3), v, "float32") for v in (1.0, 10.0, 100.0)]
+        acts = lab.get_activations(model, x)
+        want = np.asarray(model(x))
+    expanded = flatten(graph, None)
+    # Keras pairs the flattened dict (keys sorted) with the model's inputs in order: "0_extra" comes first
+    fed = {e.src for e in expanded.edges if e.dst == "inner/diff"}
+    if extra == "zz_extra":
+        assert roles == {"p": "input", "q": "input", "r": "unused"} and fed == {"p", "q"}
+    else:
+        assert roles == {"r": "input", "p": "input", "q": "unused"} and fed == {"r", "p"}
+    np.testing.assert_allclose(acts["inner/diff"], want)
+    np.testing.assert_allclose(acts["inner"], want)
+
+
+def test_a_mask_flows_into_a_nested_model() -> None:
+    seq_in = keras.Input((4, 3), name="steps")
+    encoder = keras.Model(seq_in, layers.LSTM(2, name="lstm")(seq_in), name="encoder")
+    tokens = keras.Input((4,), dtype="int32", name="tokens")
+    embedded = layers.Embedding(6, 3, mask_zero=True, name="embed")(tokens)
+    model = keras.Model(tokens, encoder(embedded), name="masked")
+    assert_matches_keras(model, expand=False)
+    assert_matches_keras(model, expand=True)
+    graph = adapter.read(model)
+    mask_edges = [e for e in graph.edges if e.role == "mask"]
+    assert [(e.src, e.dst) for e in mask_edges] == [("not_equal", "encoder")]
+    assert graph.node("encoder").input_shapes == ((None, 4, 3),), "a mask is not an input"
+    expanded = flatten(graph, None)
+    assert {(e.src, e.dst, e.role) for e in expanded.edges if e.dst == "encoder/lstm"} == {
+        ("embed", "encoder/lstm", "input"), ("not_equal", "encoder/lstm", "mask")}
+    assert 'style="dotted"' in to_dot(expanded)
+    x = np.array([[1, 2, 0, 0], [3, 0, 0, 0]], "int32")
+    acts = lab.get_activations(model, x)
+    want = np.asarray(model(x))
+    np.testing.assert_allclose(acts["encoder/lstm"], want, rtol=1e-5, atol=1e-6)
+    unmasked = np.asarray(encoder(acts["embed"]))  # the same values without their mask: a different answer
+    assert not np.allclose(unmasked, want)
