@@ -393,6 +393,9 @@ def need_model(answer: Any, ctx: Context, *, what: str = "a functional keras.Mod
         graph = adapter.read(answer)
     except adapter.GraphReadError as exc:
         raise Stop(str(exc)) from None
+    if graph.subclassed and isinstance(answer, keras.Sequential):  # built by running it on data, no Input
+        ctx.graph = graph
+        raise Stop(f"{graph.message} This exercise asks for {what} built with keras.Input and layer calls.")
     if graph.subclassed:
         ctx.graph = graph
         raise Stop(f"{answer.name!r} is a subclassed model (a class with call()): it has no graph of layers "
