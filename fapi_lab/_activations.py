@@ -4,6 +4,9 @@ Values come from one cached feature-extraction model per model (the adapter's ``
 first view of any layer costs about one forward pass, and only for the samples asked for. The viewer keeps the
 values of the samples it has shown and draws without matplotlib figures: feature maps are turned into one PNG
 mosaic with a colour lookup table, vectors into HTML bars, so switching layer, sample or page is fast.
+Booleans and integers are drawn as the numbers they are (``True`` = 1) and compared in float64 (no wrap-around of
+unsigned differences); text is shown as text. ``x`` is read by ``_arrays.standardize``: whatever ``model(x)``
+accepts.
 """
 
 from __future__ import annotations
@@ -20,38 +23,20 @@ import numpy as np
 import traitlets
 
 from . import _keras_adapter as adapter
-from ._arrays import n_samples, take
+from ._arrays import n_samples, standardize, take
 
 __all__ = ["ActivationViewer", "activations", "get_activations", "statistics"]
 
 _PAGE = 16  # channels per mosaic page
+NO_VALUE = "no value: x gave None for this optional input, so nothing flows from it."
+NO_SAMPLES = "x holds no samples: the viewer needs at least one."
+SHAPES_DIFFER = "the two samples' outputs have different shapes, so there is no difference to show."
 
 
-def _check_x(model: Any, x: Any) -> None:
-    """A clear message when x does not fit the model's inputs (instead of a deep Keras traceback)."""
-    specs = adapter.model_input_specs(model)
-    if not specs:
-        return
-    expected = ", ".join(f"{name} {shape}" for name, shape in specs)
-    if isinstance(x, Mapping):
-        arrays = [(k, np.asarray(v)) for k, v in x.items()]
-        missing = [n for n, _ in specs if n not in x]
-        if missing:
-            raise ValueError(f"x has no data for input(s) {missing}; the model expects {expected}")
-        arrays = [(n, np.asarray(x[n])) for n, _ in specs]
-    elif isinstance(x, list | tuple):
-        arrays = [(n, np.asarray(v)) for (n, _), v in zip(specs, x, strict=False)]
-        if len(x) != len(specs):
-            raise ValueError(f"x has {len(x)} arrays but the model has {len(specs)} input(s): {expected}")
-    else:
-        if len(specs) != 1:
-            raise ValueError(f"the model has {len(specs)} inputs, so x must be a list or a dict: {expected}")
-        arrays = [(specs[0][0], np.asarray(x))]
-    for (name, shape), (_, arr) in zip(specs, arrays, strict=True):
-        want = shape[1:]
-        if arr.ndim != len(shape) or any(w is not None and w != g for w, g in zip(want, arr.shape[1:], strict=False)):
-            raise ValueError(f"input {name!r} expects arrays of shape {shape} (None = any size), got {arr.shape}; "
-                             f"the model expects {expected}")
+def _plain(arrays: Sequence[Any]) -> list[Any]:
+    """A call's output values; ``None`` where there is none (an optional input that was not given)."""
+    return [None if a is None or (isinstance(a, np.ndarray) and a.dtype == object and a.ndim == 0
+                                  and a.item() is None) else a for a in arrays]
 
 
 def _select_keys(available: Sequence[str], layers: Any) -> list[str]:
@@ -69,19 +54,35 @@ def _select_keys(available: Sequence[str], layers: Any) -> list[str]:
 
 def get_activations(model: Any, x: Any, layers: Any = None) -> dict[str, Any]:
     """Each layer call's output for ``x``: a dict keyed like ``lab.graph`` keys (``dense_1``, ``lstm#1``,
-    ``encoder/conv2d_1``), each value an array, or a list of arrays for a layer with several outputs."""
-    _check_x(model, x)
+    ``encoder/conv2d_1``), each value an array, or a list of arrays for a layer with several outputs (``None`` for an
+    optional input left out).
+
+    ``x`` is anything ``model(x)`` accepts: one array, a list, a dict keyed by the model's own input keys (or the
+    ``Input`` names), nested lists and dicts, ``None`` for an optional input, the rank differences Keras
+    standardizes."""
+    x = standardize(model, x)
     try:
         values = adapter.activation_values(model, x)
     except adapter.GraphReadError as exc:
         raise ValueError(str(exc)) from None
     keys = _select_keys(list(values), layers)
-    return {k: values[k][0] if len(values[k]) == 1 else values[k] for k in keys}
+    plain = {k: _plain(values[k]) for k in keys}
+    return {k: v[0] if len(v) == 1 else v for k, v in plain.items()}
+
+
+def _numbers(values: Any) -> np.ndarray | None:
+    """Values as float64 for statistics, pictures and differences (``True`` = 1; integers exact up to 2**53, with
+    no wrap-around of unsigned differences); None for values that are not numbers (text)."""
+    v = np.asarray(values)
+    return v.astype(np.float64) if v.dtype.kind in "biuf" else None
 
 
 def statistics(values: np.ndarray) -> dict[str, float]:
-    """mean, std, min, max and the fraction of exactly-zero values (dead units after a ReLU)."""
-    v = np.asarray(values)
+    """mean, std, min, max and the fraction of exactly-zero values (dead units after a ReLU); booleans count as
+    0 and 1, integers as themselves."""
+    v = _numbers(values)
+    if v is None:
+        raise TypeError(f"values of dtype {np.asarray(values).dtype} are not numbers")
     return {"mean": float(v.mean(dtype=np.float64)), "std": float(v.std(dtype=np.float64)), "min": float(v.min()),
             "max": float(v.max()), "zero_fraction": float(np.count_nonzero(v == 0) / max(v.size, 1))}
 
@@ -150,16 +151,27 @@ def _bars_html(vector: np.ndarray, labels: Sequence[str] | None = None, top: int
     return f"<div style='display:flex;align-items:flex-end;overflow-x:auto;max-width:680px'>{''.join(cells)}</div>"
 
 
-def _stats_html(stats: dict[str, float]) -> str:
+def _stats_html(stats: dict[str, float], kind: str = "f") -> str:
+    zero = "False" if kind == "b" else "exactly zero"
+    dead = " (dead after ReLU)" if stats["zero_fraction"] > 0 and kind == "f" else ""
     return (f"<div style='font-size:12px'>mean {stats['mean']:.4g} · std {stats['std']:.4g} · min {stats['min']:.4g}"
-            f" · max {stats['max']:.4g} · <b>{100 * stats['zero_fraction']:.1f}%</b> exactly zero"
-            f"{' (dead after ReLU)' if stats['zero_fraction'] > 0 else ''}</div>")
+            f" · max {stats['max']:.4g} · <b>{100 * stats['zero_fraction']:.1f}%</b> {zero}{dead}</div>")
+
+
+def _text_html(values: Any, limit: int = 24) -> str:
+    """Values that are not numbers (text), shown as they are."""
+    flat = np.asarray(values).ravel()
+    shown = ", ".join(html.escape(repr(v.decode() if isinstance(v, bytes) else v)) for v in flat[:limit])
+    more = f" … ({flat.size} values)" if flat.size > limit else ""
+    return f"<div style='font-size:12px;font-family:monospace'>{shown}{more}</div>"
 
 
 def render(values: np.ndarray, page: int = 0, labels: Sequence[str] | None = None,
            lo: float | None = None, hi: float | None = None) -> tuple[str, bytes | None]:
     """(html, png or None) for one sample's output, drawn the way its shape calls for."""
     v = np.asarray(values)
+    if v.size == 0:
+        return f"<div style='font-size:12px'>no values (shape {v.shape})</div>", None
     lo = float(v.min()) if lo is None else lo
     hi = float(v.max()) if hi is None else hi
     if v.ndim == 3:  # H×W×C feature maps: a mosaic page of channels
@@ -195,11 +207,12 @@ class ActivationViewer(widgets.VBox):
     selected = traitlets.Unicode("")
 
     def __init__(self, model: Any, x: Any, *, labels: Mapping[str, Sequence[str]] | None = None) -> None:
-        _check_x(model, x)
-        self.model, self.x = model, x
+        self.model, self.x = model, standardize(model, x)
         self.labels = dict(labels or {})
-        self.n_samples = n_samples(x)
-        self._cache: dict[int, dict[str, list[np.ndarray]]] = {}
+        self.n_samples = n_samples(self.x)
+        if self.n_samples < 1:
+            raise ValueError(NO_SAMPLES)
+        self._cache: dict[int, dict[str, list[Any]]] = {}
         _lut("viridis"), _lut("magma")  # load the colour tables now, not on the first switch
         first = self.values(0)
         self.layer_keys = tuple(first)
@@ -224,11 +237,13 @@ class ActivationViewer(widgets.VBox):
             w.observe(self._redraw, "value")
         self._redraw()
 
-    def values(self, sample: int) -> dict[str, list[np.ndarray]]:
-        """All layer outputs for one sample (computed once, kept only for samples that were viewed)."""
+    def values(self, sample: int) -> dict[str, list[Any]]:
+        """All layer outputs for one sample (computed once, kept only for samples that were viewed); ``None`` for
+        an optional input that was not given."""
         if sample not in self._cache:
             one = take(self.x, slice(sample, sample + 1))
-            self._cache[sample] = {k: [a[0] for a in v] for k, v in adapter.activation_values(self.model, one).items()}
+            self._cache[sample] = {k: [None if a is None else a[0] if np.ndim(a) >= 1 else a for a in _plain(v)]
+                                   for k, v in adapter.activation_values(self.model, one).items()}
         return self._cache[sample]
 
     def select(self, key: str) -> None:
@@ -240,37 +255,53 @@ class ActivationViewer(widgets.VBox):
         self._cache.clear()
         self._redraw()
 
+    def _show(self, image: widgets.Image, png: bytes | None) -> None:
+        image.value = png or b""
+        image.layout.display = "" if png else "none"
+
     def _redraw(self, change: Any = None) -> None:
         try:
             key, sample = self._layer.value, self._sample.value
-            a = self.values(sample)[key][0]
+            raw = self.values(sample)[key][0]
+            other = self._compare_with.value
+            raw_b = self.values(other)[key][0] if other >= 0 else None
+            for image in (self._image, self._image_b, self._image_d):
+                self._show(image, None)
+            self._page.layout.display = "none"
+            head = f"<b>{html.escape(key)}</b> · sample {sample}"
+            if raw is None:  # an optional input left out: nothing flows here
+                self._info.value = head + f"<div style='font-size:12px'>{NO_VALUE}</div>"
+                self._message.value = ""
+                return
+            a, b = _numbers(raw), None if raw_b is None else _numbers(raw_b)
+            head += f" · shape {tuple(np.shape(raw))} · {np.asarray(raw).dtype}"
+            if a is None:  # text: shown as it is
+                extra = f"<div>sample {other}:</div>{_text_html(raw_b)}" if raw_b is not None else ""
+                self._info.value = head + _text_html(raw) + extra
+                self._message.value = ""
+                return
+            kind = np.asarray(raw).dtype.kind
             self._page.max = max(0, (a.shape[-1] - 1) // _PAGE) if a.ndim == 3 else 0
             self._page.layout.display = "" if a.ndim == 3 and a.shape[-1] > _PAGE else "none"
             labels = self.labels.get(key.rsplit("/", 1)[-1])
-            other = self._compare_with.value
-            b = self.values(other)[key][0] if other >= 0 else None
-            lo = float(min(a.min(), b.min())) if b is not None else None
-            hi = float(max(a.max(), b.max())) if b is not None else None
+            lo = float(min(a.min(), b.min())) if b is not None and a.size and b.size else None
+            hi = float(max(a.max(), b.max())) if b is not None and a.size and b.size else None
             text, png = render(a, self._page.value, labels, lo, hi)
-            head = (f"<b>{html.escape(key)}</b> · sample {sample} · shape {tuple(a.shape)}"
-                    + _stats_html(statistics(a)))
-            self._image.value = png or b""
-            self._image.layout.display = "" if png else "none"
+            head += (" (True = 1, False = 0)" if kind == "b" else "") + _stats_html(statistics(a), kind)
+            self._show(self._image, png)
             extra = ""
-            for image, values in ((self._image_b, b), (self._image_d, None if b is None else a - b)):
-                image.layout.display = "none"
-                if values is not None:
-                    t2, p2 = render(values, self._page.value, labels,
-                                    None if image is self._image_d else lo, None if image is self._image_d else hi)
-                    if p2:
-                        image.value, image.layout.display = p2, ""
-                    else:
-                        extra += t2
             if b is not None:
-                extra = (f"<div style='font-size:11px'>left: sample {sample} · middle: sample {other} · "
-                         f"right: difference</div>{extra}") if png else (
-                    f"<div>sample {other}:</div>{render(b, 0, labels)[0]}"
-                    f"<div>difference:</div>{render(a - b, 0, labels)[0]}")
+                difference = a - b if a.shape == b.shape else None  # in float64: no wrap-around, booleans too
+                t2, p2 = render(b, self._page.value, labels, lo, hi)
+                d_text, d_png = render(difference, self._page.value, labels) if difference is not None else (
+                    f"<div style='font-size:11px'>{SHAPES_DIFFER}</div>", None)
+                if png and p2:
+                    self._show(self._image_b, p2)
+                    self._show(self._image_d, d_png)
+                    extra = (f"<div style='font-size:11px'>left: sample {sample} · middle: sample {other} · "
+                             f"right: difference</div>{'' if d_png else d_text}")
+                else:
+                    extra = f"<div>sample {other}:</div>{t2}<div>difference:</div>{d_text}"
             self._info.value = head + text + extra
             self._message.value = ""
         except Exception as exc:  # shown in the widget, never lost

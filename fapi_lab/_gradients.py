@@ -9,19 +9,34 @@ from __future__ import annotations
 from typing import Any
 
 from . import _keras_adapter as adapter
+from ._arrays import flat_targets, standardize, standardize_targets
 
 __all__ = ["LiveGraph", "gradients"]
+
+NOT_COMPILED = "{name!r} is not compiled: compile it, or pass loss= (e.g. loss='mse')"
 
 
 def gradients(model: Any, x: Any, y: Any, *, loss: Any = None) -> dict[str, dict[str, float]]:
     """For every layer call (outer level, keys as in ``lab.graph``): ``{"output": norm}`` of the loss gradient
     with respect to its output and, for a layer's first call, ``"weights"``: the norm over all its weights.
 
-    The loss is the model's compiled loss, or ``loss=`` (e.g. ``"mse"``) for an uncompiled model."""
+    The loss is the model's compiled loss, or ``loss=`` (e.g. ``"mse"``, applied to every output) for an uncompiled
+    model. ``x`` is anything ``model(x)`` accepts; ``y`` is keyed like the model's outputs (a dict with the model's
+    own output keys or the output layers' names, a list in output order, or one array); an output without a loss
+    needs no target."""
     if loss is None and not getattr(model, "compiled", False):
-        raise ValueError(f"{model.name!r} is not compiled: compile it, or pass loss= (e.g. loss='mse')")
+        raise ValueError(NOT_COMPILED.format(name=model.name))
+    return _norms(model, x, y, loss)
+
+
+def _norms(model: Any, x: Any, y: Any, loss: Any) -> dict[str, dict[str, float]]:
+    """x and y read the way Keras reads them (``_arrays``), then the adapter's norms."""
+    x = standardize(model, x)
+    losses = loss if loss is not None else adapter.compiled_losses(model)[0]
+    y = standardize_targets(model, y, x, losses=losses)
+    targets = flat_targets(model, y)  # the adapter takes one target per output, in model.outputs order
     try:
-        return adapter.layer_gradient_norms(model, x, y, loss)
+        return adapter.layer_gradient_norms(model, x, targets if len(targets) > 1 else targets[0], loss)
     except adapter.GraphReadError as exc:
         raise ValueError(str(exc)) from None
 
@@ -50,7 +65,7 @@ class LiveGraph(_callback_base()):  # type: ignore[misc]
         self.history: list[dict[str, float]] = []
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        norms = weight_norms(adapter.layer_gradient_norms(self.model, self.x, self.y, self.loss))
+        norms = weight_norms(_norms(self.model, self.x, self.y, self.loss))
         self.history.append(norms)
         self.view.colour_by(norms, label=f"weight-gradient norm after epoch {epoch + 1}")
         if self.viewer is not None:  # an activation viewer shows the new outputs and statistics (dead units)

@@ -121,10 +121,16 @@ def layer_gradient_norms(model: keras.Model, x: Any, y: Any, loss: Any = None) -
                                                          else [y])
             total = sum(tf.reduce_mean(loss_fn(t, p)) for t, p in zip(ys, preds, strict=True))
         else:
-            total = model.compute_loss(x=x, y=y, y_pred=preds if len(preds) > 1 else preds[0], training=True)
+            # in the model's own output structure (a dict keyed as the model was built), as fit passes them
+            y_pred = keras.tree.pack_sequence_as(functional_of(model).output, preds)
+            total = model.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
     weights = model.trainable_weights
-    grads = tape.gradient(total, [*values, *weights])
-    out_grads, weight_grads = grads[:len(values)], grads[len(values):]
+    present = [k for k, v in enumerate(values) if v is not None]  # an optional input left out has no value
+    grads = tape.gradient(total, [*(values[k] for k in present), *weights])
+    out_grads: list[Any] = [None] * len(values)
+    for k, g in zip(present, grads[:len(present)], strict=True):
+        out_grads[k] = g
+    weight_grads = grads[len(present):]
     by_weight = {id(w): g for w, g in zip(weights, weight_grads, strict=True)}
     result: dict[str, dict[str, float]] = {}
     i = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 import pytest
@@ -72,10 +74,15 @@ def test_shared_layer_calls_and_time_distributed() -> None:
 
 def test_bad_input_gets_clear_messages() -> None:
     model = patterns.ticket_model()
-    with pytest.raises(ValueError, match=r"input 'tags' expects arrays of shape \(None, 12\)"):
+    with pytest.raises(ValueError, match=r"x\['tags'\] has shape \(1, 3\), but Input 'tags' takes arrays of shape "
+                                         r"\(n, 12\): axis 1 must be 12\. The model takes x = \[<\(n, None\) for "
+                                         r"Input 'title'>, .*or a dict keyed by the Input names 'title', 'body', "
+                                         r"'tags'"):
         lab.get_activations(model, {"title": np.zeros((1, 5)), "body": np.zeros((1, 5)), "tags": np.zeros((1, 3))})
-    with pytest.raises(ValueError, match="3 input"):
+    with pytest.raises(ValueError, match="x holds 1 array"):
         lab.get_activations(model, [np.zeros((1, 5))])
+    with pytest.raises(ValueError, match=r"x\[1\] is None, but Input 'body' is not optional"):
+        lab.get_activations(model, [np.zeros((1, 5)), None, np.zeros((1, 12))])
     with pytest.raises(KeyError, match="did you mean title_lstm"):
         lab.get_activations(model, patterns.example_inputs(model), layers=["title_lstn"])
     with pytest.raises(ValueError, match="only the final output is available"):
@@ -145,3 +152,53 @@ def test_keras_applications_layers_equal_sub_models(app: str) -> None:
     for layer in model.layers[1::25]:
         expected = np.asarray(keras.Model(model.inputs[0], layer.output)(x))
         np.testing.assert_allclose(acts[layer.name], expected, rtol=1e-4, atol=1e-4, err_msg=layer.name)
+
+
+class _Identity(keras.layers.Layer):
+    def call(self, x: Any) -> Any:
+        return keras.ops.convert_to_tensor(x)
+
+
+def test_viewer_shows_and_compares_booleans_and_integers_as_numbers() -> None:
+    """uint8 differences do not wrap around (1 - 3 is -2, not 254); booleans count as 0 and 1."""
+    inp = keras.Input((3,), dtype="uint8", name="counts")
+    same = _Identity(name="same")(inp)
+    model = keras.Model(inp, [same, keras.layers.Lambda(lambda t: keras.ops.greater(t, 1), name="many")(same)])
+    x = np.array([[1, 2, 3], [3, 2, 1]], "uint8")
+    acts = lab.get_activations(model, x)
+    assert acts["same"].dtype == np.uint8 and acts["many"].dtype == np.bool_
+    np.testing.assert_array_equal(acts["many"], np.asarray(model(x)[1]))
+    viewer = lab.activations(model, x)
+    viewer.select("same")
+    viewer._compare_with.value = 1
+    shown = viewer._info.value
+    assert "uint8" in shown and "title='0: -2'" in shown and "title='2: 2'" in shown
+    viewer.select("many")
+    assert "bool" in viewer._info.value and "True = 1" in viewer._info.value and "title='0: -1'" in viewer._info.value
+    assert "mean 0.6667" in viewer._info.value and "33.3%</b> False" in viewer._info.value
+    assert viewer._message.value == ""
+
+
+@pytest.mark.filterwarnings("ignore:When providing `inputs` as a dict:UserWarning")  # keys unlike the Inputs
+def test_viewer_reads_x_the_way_keras_does() -> None:
+    """A dict keyed like the model (not like its Inputs), an optional input left out, a rank-1 array for (1,)."""
+    a = keras.Input((1,), name="input_a")
+    opt = keras.Input((4,), name="input_opt", optional=True)
+    hidden = keras.layers.Dense(4, name="dense")(a)
+
+    class AddIfGiven(keras.layers.Layer):
+        def call(self, x: Any, extra: Any = None) -> Any:
+            return x if extra is None else x + extra
+
+    model = keras.Model({"amount": a, "extra": opt}, AddIfGiven(name="add")(hidden, opt))
+    x = {"amount": np.arange(3, dtype="float32"), "extra": None}
+    viewer = lab.activations(model, x)
+    viewer._sample.value = 2
+    np.testing.assert_allclose(viewer.values(2)["add"][0], np.asarray(model(x))[2], rtol=1e-6)
+    viewer.select("input_opt")
+    assert "no value" in viewer._info.value and viewer._message.value == ""
+    assert lab.get_activations(model, {"amount": np.ones((2, 1))})["input_opt"] is None
+    with pytest.raises(ValueError, match=r"x has no key 'amount' \(its keys are \['input_b'\]\)\. The model takes x = "
+                                         r"\{'amount': <\(n, 1\) for Input 'input_a'>, 'extra': <\(n, 4\) or None for "
+                                         r"Input 'input_opt'>\}"):
+        lab.activations(model, {"input_b": np.ones((2, 1))})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
+import pytest
 
 import fapi_lab as lab
 from fapi_lab import patterns
@@ -29,3 +31,21 @@ def test_without_inputs_and_for_a_subclassed_model() -> None:
     assert sub.shapes is None and sub.activations is None
     text = sub.children[1].value
     assert "subclassed" in text and "Activations are not shown" in text
+
+
+@pytest.mark.filterwarnings("ignore:When providing `inputs` as a dict:UserWarning")  # keys unlike the Inputs
+def test_structured_inputs_and_a_refusal_that_names_the_real_inputs() -> None:
+    """x keyed like the model (not like its Inputs), with a rank-1 array for an input of shape (1,)."""
+    amount, text = keras.Input((1,), name="input_amount"), keras.Input((4,), name="input_text")
+    joined = keras.layers.Concatenate(name="joined")([amount, text])
+    model = keras.Model({"amount": amount, "text": text}, keras.layers.Dense(2, name="score")(joined))
+    x = {"amount": np.arange(3, dtype="float32"), "text": np.ones((3, 4), "float32")}
+    ex = lab.explore(model, x)
+    assert ex.activations is not None
+    ex.select("joined")
+    np.testing.assert_allclose(ex.activations.values(1)["joined"][0], [1, 1, 1, 1, 1])
+    bad = lab.explore(model, {"input_amount": np.ones((3, 1)), "text": np.ones((3, 5))})
+    assert bad.activations is None
+    note = bad.children[1].value
+    assert "x[&#x27;text&#x27;] has shape (3, 5)" in note and "Input &#x27;input_text&#x27;" in note
+    assert "&#x27;amount&#x27;: &lt;(n, 1) for Input &#x27;input_amount&#x27;&gt;" in note
