@@ -1,4 +1,4 @@
-"""Exercise set 5 (lessons 7-8): each right answer passes, typical wrong answers get the right message.
+"""Exercise set 5 (lessons 7 and 8): each right answer passes, typical wrong answers get the right message.
 
 The answers are built here, independently of the solution notebook. Every message is also checked for code: a
 wrong answer is told what is wrong and what to do, never shown the layer calls of a solution.
@@ -29,10 +29,10 @@ def _fails(exercise_id: str, answer: Any, *words: str) -> CheckResult:
 _passes = passes
 
 
-def test_the_block_has_three_exercises_with_hints_and_outlines() -> None:
+def test_the_block_has_four_exercises_with_hints_and_outlines() -> None:
     block = [e for e in registry().values() if e.id.startswith("ex5.")]
-    assert [e.id for e in block] == ["ex5.1", "ex5.2", "ex5.3"]
-    assert [e.lesson for e in block] == ["lesson 7", "lesson 7", "lesson 8"]
+    assert [e.id for e in block] == ["ex5.1", "ex5.2", "ex5.3", "ex5.4"]
+    assert [e.lesson for e in block] == ["lesson 7", "lesson 7", "lesson 8", "lesson 7"]
     assert all(2 <= len(e.hints) <= 3 and e.outline for e in block)
 
 
@@ -250,3 +250,69 @@ def test_ex5_3_the_starter_code_is_not_answered_yet() -> None:
     result = lab.check("ex5.3", conv_features)
     assert not result and not result.answered
     assert "starter's empty body" in result.messages[0]
+
+
+# -- ex5.4: design: two photos and a caption, one shared photo encoder ----------------------------------------
+def _photo_encoder(name: str = "photo_encoder") -> keras.Model:
+    image = keras.Input((32, 32, 3), name="image")
+    x = layers.Conv2D(8, 3, activation="relu", name="conv")(image)
+    return keras.Model(image, layers.GlobalAveragePooling2D(name="pool")(x), name=name)
+
+
+def _two_photos(encoders: str = "one_model", caption_in_same_place: bool = False, caption_dtype: str = "int32",
+                words: int | None = None) -> keras.Model:
+    photo_a = keras.Input((32, 32, 3), name="photo_a")
+    photo_b = keras.Input((32, 32, 3), name="photo_b")
+    caption = keras.Input((words,), dtype=caption_dtype, name="caption")
+    if encoders == "one_model":
+        encoder = _photo_encoder()
+        a, b = encoder(photo_a), encoder(photo_b)
+    elif encoders == "one_layer":
+        conv = layers.Conv2D(8, 3, activation="relu", name="shared_conv")
+        pool = layers.GlobalAveragePooling2D(name="pool")
+        a, b = pool(conv(photo_a)), pool(conv(photo_b))
+    elif encoders == "two_models":
+        a, b = _photo_encoder("encoder_a")(photo_a), _photo_encoder("encoder_b")(photo_b)
+    else:  # the photos stacked channel by channel, then one encoder: nothing sees one photo alone
+        both = layers.concatenate([photo_a, photo_b], name="both_photos")
+        a = b = layers.GlobalAveragePooling2D(name="pool")(layers.Conv2D(8, 3, name="conv")(both))
+    if caption_dtype == "int32":
+        text = layers.GlobalAveragePooling1D(name="mean_words")(layers.Embedding(100, 8, name="words")(caption))
+    else:
+        text = layers.Dense(8, name="caption_dense")(caption)
+    photos = layers.concatenate([a, b], name="photos") if a is not b else a
+    same_in = layers.concatenate([photos, text], name="photos_and_text") if caption_in_same_place else photos
+    same_place = layers.Dense(1, activation="sigmoid", name="same_place")(same_in)
+    caption_fits = layers.Dense(1, activation="sigmoid", name="caption_fits")(
+        layers.concatenate([a, b, text] if a is not b else [a, text], name="all_three"))
+    return keras.Model([photo_a, photo_b, caption], [same_place, caption_fits], name="two_photos")
+
+
+def test_ex5_4_right_answers_pass() -> None:
+    result = _passes("ex5.4", _two_photos())
+    text = "\n".join(result.verified)
+    assert "one encoder for both photos: 'photo_encoder'" in text and "captions of 7 and of 12 words" in text
+    layer = _passes("ex5.4", _two_photos("one_layer"))  # one shared layer is an encoder too
+    assert "one encoder for both photos: 'shared_conv'" in "\n".join(layer.verified)
+
+
+def test_ex5_4_two_encoders_are_two_sets_of_weights() -> None:
+    result = _fails("ex5.4", _two_photos("two_models"), "not encoded by one shared encoder",
+                    "'encoder_a' reads 'photo_a' only", "'encoder_b' reads 'photo_b' only", "call that same object")
+    assert set(result.problems[0].keys) == {"encoder_a", "encoder_b"}
+
+
+def test_ex5_4_photos_mixed_before_encoding() -> None:
+    _fails("ex5.4", _two_photos("mixed"), "mixes the two photos (Concatenate 'both_photos')",
+           "encodes each photo separately")
+
+
+def test_ex5_4_same_place_must_not_read_the_caption() -> None:
+    _fails("ex5.4", _two_photos(caption_in_same_place=True), "Output 'same_place' is computed from 'caption' too",
+           "a question about the photos alone")
+
+
+def test_ex5_4_the_caption_is_word_ids_of_any_length() -> None:
+    _fails("ex5.4", _two_photos(caption_dtype="float32", words=12), "Input 'caption' has dtype float32",
+           "Word ids are whole numbers")
+    _fails("ex5.4", _two_photos(words=20), "captions of exactly 20 words", "leave the number of words open")

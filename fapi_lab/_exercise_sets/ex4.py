@@ -1,9 +1,18 @@
-"""Exercises for lesson 6: residual connections, Inception modules, merges, 1×1 bottlenecks.
+"""Exercises for lessons 6 and 6b: residual connections, Inception modules, merges, 1×1 bottlenecks.
 
 Two answers are functions from a tensor to a tensor (a block); their judges call them on fresh ``keras.Input``
 tensors of several shapes, so a block that only fits one input shape does not pass. When the student's block
 raises while it is being built (the usual failure of a merge), the layer calls made up to that point are read
 back as a graph, so the message can name the branches by their layer names and shapes.
+
+The judges also check what the numbers cannot see (issue 15, class 8: an answer that passes the shape and
+parameter checks but is not the block the task asks for): ex4.1's main path is two 3×3 convolutions, the first
+with the strides and relu; ex4.2 keeps every branch's layers, windows and strides (a max pooling for the average
+one, or a stride moved to another layer, keeps the shapes and the parameter count); ex4.4 has relu after the
+squeeze and the 3×3 and a linear expansion. ex4.5 is an open-ended design task, judged on shapes and
+connectivity only: a residual add and a concatenate of parallel branches somewhere between the photo and the
+scores. ex4.6 is a migration task (Keras 1's ``merge(mode='cos')``), judged on behaviour: with the student's own
+weights, the output is the cosine of the two shared projections.
 """
 
 from __future__ import annotations
@@ -23,11 +32,16 @@ from .._exercises import (
     Exercise,
     Problem,
     Stop,
+    expect_depends,
     expect_inputs,
     expect_outputs,
     expect_params,
+    expect_shared,
     explain_raised,
+    match_inputs,
+    match_outputs,
     need_callable,
+    need_functional,
     need_model,
     output_map,
     run_forward,
@@ -36,6 +50,8 @@ from .._layergraph import LayerGraph, Node, Shape
 from .._render_dot import format_shape
 
 LESSON_6 = "lesson 6"
+LESSON_6B = "lesson 6b"
+LESSONS_6_6B = "lessons 6 and 6b"
 _MERGE_MISMATCH = re.compile(r"Inputs have incompatible shapes|Cannot broadcast shape")
 _CONCAT_MISMATCH = re.compile(r"`Concatenate` layer requires inputs with matching shapes")
 _SHAPE_TEXT = re.compile(r"\((?:None|\d+)(?:, *(?:None|\d+))*,?\)|\[(?:None|\d+)(?:, *(?:None|\d+))*\]")
@@ -176,6 +192,24 @@ def _is_pointwise(node: Node) -> bool:
     return (_is_conv(node) and _kernel(node) == (1, 1)) or node.class_name == "Dense"
 
 
+def _strides(node: Node) -> tuple[int, ...]:
+    value = node.layer.config.get("strides", 1)
+    return tuple(value) if isinstance(value, list | tuple) else (value, value)
+
+
+def _relu_follows(graph: LayerGraph, node: Node) -> bool:
+    """``node`` ends in relu: its own activation, or a ReLU layer, relu activation or relu operation right after."""
+    if node.layer.activation == "relu":
+        return True
+    for key in graph.successors(node.key):
+        after = graph.node(key)
+        if after.class_name in ("ReLU", "Relu"):
+            return True
+        if after.class_name == "Activation" and after.layer.activation == "relu":
+            return True
+    return False
+
+
 def _adds(graph: LayerGraph) -> list[Node]:
     return [n for n in graph.nodes if n.class_name == "Add"]
 
@@ -294,6 +328,41 @@ def _residual_shape_problem(got: Shape, want: Shape, case: str, key: str, stride
     return Problem(text, (key,))
 
 
+def _main_path_problem(graph: LayerGraph, on_main: list[str], case: str, filters: int, strides: int
+                       ) -> Problem | None:
+    """The task's main path: two 3×3 convolutions with ``filters`` filters, the first with the block's strides and
+    relu. A block with another main path can pass the shape checks (one convolution, 5×5 windows, the stride on
+    the second convolution, no relu): it is not the block the task asks for."""
+    convs = [graph.node(k) for k in on_main]
+    if len(convs) != 2:
+        listing = ", ".join(repr(n.key) for n in convs)
+        return Problem(f"Called on {case}, your main path has {len(convs)} convolution{'s' * (len(convs) != 1)} "
+                       f"({listing}); the task's main path has two 3×3 convolutions, the first with the block's "
+                       f"strides and relu, then the second. Keep the shortcut as it is and give the main path "
+                       f"exactly those two.", tuple(on_main))
+    wide = [n for n in convs if _kernel(n) != (3, 3)]
+    if wide:
+        size = "×".join(map(str, _kernel(wide[0])))
+        return Problem(f"Called on {case}, your main path's convolution {wide[0].key!r} has a {size} window; both "
+                       f"convolutions of the task's main path are 3×3.", (wide[0].key,))
+    off = [n for n in convs if n.layer.config.get("filters") != filters]
+    if off:
+        return Problem(f"Called on {case}, your main path's convolution {off[0].key!r} has "
+                       f"{off[0].layer.config.get('filters')} filters; both convolutions of the task's main path have "
+                       f"`filters` filters ({filters} here).", (off[0].key,))
+    first, second = convs
+    if _strides(first) != (strides, strides):
+        return Problem(f"Called on {case}, your main path's first convolution {first.key!r} has strides "
+                       f"{_strides(first)[0]} and the second {second.key!r} strides {_strides(second)[0]}; the task "
+                       f"gives the block's strides ({strides}) to the first convolution and 1 to the second.",
+                       (first.key, second.key))
+    if not _relu_follows(graph, first):
+        return Problem(f"Called on {case}, your main path's first convolution {first.key!r} has no relu after it, "
+                       f"so the two convolutions in a row make one linear map (one 5×5 convolution could compute "
+                       f"it). The task's first convolution uses relu.", (first.key,))
+    return None
+
+
 def _residual_case(fn: Callable[..., Any], ctx: Context, case_spec: tuple[Shape, int, int, Shape]
                    ) -> tuple[list[Problem], str, Any]:
     """The problems with one call of the block (at most one), or the line for ctx.verified and the model."""
@@ -354,6 +423,10 @@ def _residual_case(fn: Callable[..., Any], ctx: Context, case_spec: tuple[Shape,
                     f"The task's projection is a 1×1 convolution with the block's strides, a linear map that "
                     f"learns how x's channels become the main path's.", tuple(on_shortcut)))
                 continue
+        main_problem = _main_path_problem(graph, on_main, case, filters, strides)
+        if main_problem is not None:
+            problems.append(main_problem)
+            continue
         kind = "identity shortcut" if identity else "1×1 projection shortcut"
         line = (f"{_residual_case_text(shape, filters, strides)}: {kind}, {len(on_main)} convolution"
                 f"{'s' * (len(on_main) != 1)} on the main path, output {format_shape(want)}")
@@ -400,6 +473,88 @@ def _inception_params(channels: int) -> int:
 
     return (conv(1, channels, 16) + conv(1, channels, 32) + conv(3, 32, 32) + conv(3, channels, 16)
             + conv(1, channels, 32) + conv(3, 32, 32) + conv(3, 32, 32))
+
+
+# the task's branches, layer by layer: (class, window, strides, filters); a pooling has no filters
+_Step = tuple[str, tuple[int, ...], tuple[int, ...], int | None]
+_TASK_BRANCHES: dict[str, tuple[_Step, ...]] = {
+    "a": (("Conv2D", (1, 1), (2, 2), 16),),
+    "b": (("Conv2D", (1, 1), (1, 1), 32), ("Conv2D", (3, 3), (2, 2), 32)),
+    "c": (("AveragePooling2D", (3, 3), (2, 2), None), ("Conv2D", (3, 3), (1, 1), 16)),
+    "d": (("Conv2D", (1, 1), (1, 1), 32), ("Conv2D", (3, 3), (1, 1), 32), ("Conv2D", (3, 3), (2, 2), 32)),
+}
+
+
+def _step_of(node: Node) -> _Step:
+    if _is_conv(node):
+        return ("Conv2D", _kernel(node), _strides(node), node.layer.config.get("filters"))
+    size = node.layer.config.get("pool_size", ())
+    window = tuple(size) if isinstance(size, list | tuple) else (size, size)
+    return (node.class_name, window, _strides(node), None)
+
+
+def _step_text(step: _Step) -> str:
+    kind, window, strides, filters = step
+    size = "×".join(map(str, window))
+    what = f"{size} convolution, {filters} filters" if kind == "Conv2D" else \
+        f"{size} {'average' if kind.startswith('Average') else 'max' if kind.startswith('Max') else kind} pooling"
+    return what + (f", stride {strides[0]}" if strides != (1, 1) else "")
+
+
+def _branch_problems(graph: LayerGraph, in_key: str, srcs: list[str]) -> list[Problem]:
+    """Every branch keeps the task's layers, windows, strides and filters (only the padding is the fix). The shape
+    and parameter checks cannot see a max pooling for the average one, another pooling window, or a stride moved
+    to another layer of its branch; this can."""
+    def structural(key: str) -> list[Node]:
+        nodes = [graph.node(k) for k in _in_order(graph, graph.ancestors(key) - {in_key})]
+        return [n for n in nodes if _is_conv(n) or n.class_name.endswith(("Pooling2D",))]
+
+    left = dict(_TASK_BRANCHES)
+    unmatched = []
+    for src in srcs:
+        steps = tuple(_step_of(n) for n in structural(src))
+        name = next((k for k, v in left.items() if v == steps), None)
+        if name is None:
+            unmatched.append(src)
+        else:
+            left.pop(name)
+    if not unmatched:
+        return []
+    src = unmatched[0]
+    nodes = structural(src)
+    steps = [_step_of(n) for n in nodes]
+
+    def closeness(item: tuple[str, tuple[_Step, ...]]) -> tuple[int, int]:
+        want = item[1]
+        same_end = bool(steps) and want[-1][3] == steps[-1][3]
+        return (len(want) == len(steps), same_end + sum(a[0] == b[0] for a, b in zip(want, steps, strict=False)))
+
+    name, want = max(left.items(), key=closeness)
+    listing = ", ".join(f"{n.key!r} ({_step_text(st)})" for n, st in zip(nodes, steps, strict=True))
+    task = ", then ".join(_step_text(st) for st in want)
+    keep = " Keep each branch's layers, windows and strides as the starter has them: the fix is in the padding only."
+    if len(want) == len(steps):
+        for node, got, wanted in zip(nodes, steps, want, strict=True):
+            if got[0] != wanted[0]:
+                return [Problem(f"The branch that ends in {src!r} has {node.class_name} {node.key!r} where the "
+                                f"task's branch {name} ({task}) has {_step_text(wanted)}: a "
+                                f"{'max' if 'Max' in got[0] else got[0]} pooling keeps other values than the "
+                                f"average the task asks for, with the same shapes and parameters.{keep}",
+                                (node.key,))]
+            if got[1] != wanted[1]:
+                return [Problem(f"In the branch that ends in {src!r}, {node.key!r} has a "
+                                f"{'×'.join(map(str, got[1]))} window; in the task's branch {name} ({task}) that "
+                                f"layer's window is {'×'.join(map(str, wanted[1]))}.{keep}", (node.key,))]
+        moved = [(n, g, w) for n, g, w in zip(nodes, steps, want, strict=True) if g[2] != w[2]]
+        if moved:
+            node, got, wanted = moved[0]
+            return [Problem(f"In the branch that ends in {src!r}, {node.key!r} has stride {got[2][0]}, where the "
+                            f"task's branch {name} ({task}) has stride {wanted[2][0]}: the output has the same "
+                            f"shape and parameters, but the branch computes something else, since the layer that "
+                            f"takes the stride decides which pixels the layers after it see.{keep}",
+                            tuple(n.key for n, _, _ in moved))]
+    return [Problem(f"The branch that ends in {src!r} is {listing or 'the input itself'}; the task's branch {name} "
+                    f"is {task}.{keep}", tuple(n.key for n in nodes) or (src,))]
 
 
 def _inception_raised(call: _Call, case: str) -> Problem:
@@ -488,7 +643,9 @@ def _inception_case(fn: Callable[..., Any], ctx: Context, shape: Shape, want: Sh
     params = expect_params(graph, _inception_params(shape[-1]), explain=(
         "Keep the task's layers and windows (1×1 and 3×3 convolutions, a 3×3 pool): the fix is in the padding, "
         "not in the window sizes. A 1×1 window lines up trivially, but it no longer looks at any neighbours."))
-    return params, model
+    if params:
+        return params, model
+    return _branch_problems(graph, in_key, srcs), model
 
 
 def _judge_inception(answer: Any, ctx: Context) -> list[Problem]:
@@ -611,6 +768,33 @@ _BOTTLENECK_PARAMS = 17_600
 _PLAIN_PARAMS = 147_584
 
 
+def _bottleneck_activation_problems(graph: LayerGraph, middle: Node, squeezes: list[Node]) -> list[Problem]:
+    """relu after the squeeze and after the 3×3, none on the expansion: the parameter count is the same without
+    them, but the block is not the task's (two linear maps in a row are one; a relu before the add can only add
+    non-negative values to the input)."""
+    if squeezes and not _relu_follows(graph, squeezes[-1]):
+        squeeze = squeezes[-1]
+        return [Problem(f"Your squeeze convolution {squeeze.key!r} has no relu after it, so it and the 3×3 "
+                        f"{middle.key!r} make one linear map in a row; the task's squeeze uses relu.",
+                        (squeeze.key,))]
+    if not _relu_follows(graph, middle):
+        return [Problem(f"Your 3×3 convolution {middle.key!r} has no relu after it, so it and the 1×1 expansion make "
+                        f"one linear map in a row; the task's 3×3 convolution uses relu.", (middle.key,))]
+    expansions = [graph.node(k) for k in graph.keys if k != middle.key and middle.key in graph.ancestors(k)
+                  and _is_pointwise(graph.node(k))]
+    if expansions:
+        expand = expansions[0]
+        if _relu_follows(graph, expand):
+            return [Problem(f"Your expansion {expand.key!r} ends in relu, so the block can only add non-negative "
+                            f"values to feature_map: it can raise a feature but never lower it. The task's "
+                            f"expansion is linear (no activation), as in a ResNet bottleneck.", (expand.key,))]
+        if expand.layer.activation is not None:
+            return [Problem(f"Your expansion {expand.key!r} has activation {expand.layer.activation!r}; the task's "
+                            f"expansion is linear (no activation): it only maps the 32 channels back to 128 "
+                            f"before the add.", (expand.key,))]
+    return []
+
+
 def _judge_bottleneck(answer: Any, ctx: Context) -> list[Problem]:
     answer = _built(answer, "The map added back to feature_map must have its shape (8, 8, 128): the last 1×1 "
                             "convolution expands the 32 channels back to 128, and padding='same' keeps 8×8.")
@@ -672,6 +856,9 @@ def _judge_bottleneck(answer: Any, ctx: Context) -> list[Problem]:
         "lab.shapes(model) shows each layer's count."))
     if problems:
         return problems
+    problems = _bottleneck_activation_problems(graph, middle, [n for n in before if _is_pointwise(n)])
+    if problems:
+        return problems
     out = run_forward(model, _batch((8, 8, 128)))
     if np.shape(out) != (2, 8, 8, 128):
         raise Stop(f"On a batch of 2 feature maps your model returned {np.shape(out)}, not (2, 8, 8, 128).")
@@ -683,6 +870,188 @@ def _judge_bottleneck(answer: Any, ctx: Context) -> list[Problem]:
                      f"convolution from 128 to 128 channels",
                      "a forward pass on a batch of 2"]
     return []
+
+
+# -- ex4.5 --------------------------------------------------------------------------------------------------------
+_DESIGN_PHOTO: Shape = (None, 32, 32, 3)
+_DESIGN_SCORES: Shape = (None, 10)
+
+
+def _weighted(graph: LayerGraph, keys: set[str]) -> list[Node]:
+    return [graph.node(k) for k in _in_order(graph, keys) if graph.node(k).layer.params > 0]
+
+
+def _residual_adds(graph: LayerGraph) -> tuple[list[tuple[Node, str, str]], list[Node]]:
+    """The adds that are residual connections, as (add, shortcut, main), and the adds that are not. An add is
+    residual when one input skips layers with weights that the other goes through: it is the tensor the other
+    was computed from (an identity shortcut), or it reaches the add through one pointwise layer (1×1 convolution
+    or Dense, a projection) beside a main path with more."""
+    found, others = [], []
+    for add in _adds(graph):
+        srcs = list(dict.fromkeys(_merge_inputs(graph, add.key)))
+        pair = None
+        for shortcut in srcs:
+            for main in srcs:
+                if shortcut == main:
+                    continue
+                own_s = _weighted(graph, graph.ancestors(shortcut) - graph.ancestors(main))
+                own_m = _weighted(graph, graph.ancestors(main) - graph.ancestors(shortcut))
+                identity = shortcut in graph.ancestors(main) and own_m
+                projection = (len(own_s) == 1 and _is_pointwise(own_s[0]) and own_m
+                              and (len(own_m) > 1 or not _is_pointwise(own_m[0])))
+                if identity or projection:
+                    pair = pair or (shortcut, main)
+        if pair:
+            found.append((add, *pair))
+        else:
+            others.append(add)
+    return found, others
+
+
+def _branch_concats(graph: LayerGraph) -> tuple[list[tuple[Node, list[str]]], list[Node]]:
+    """The concatenates that join parallel branches (at least two inputs of which neither is computed from the
+    other), with those inputs; and the concatenates that do not."""
+    found, others = [], []
+    for node in graph.nodes:
+        if node.class_name != "Concatenate":
+            continue
+        srcs = list(dict.fromkeys(_merge_inputs(graph, node.key)))
+        parallel = [a for a in srcs if any(b != a and a not in graph.ancestors(b) and b not in graph.ancestors(a)
+                                           for b in srcs)]
+        if len(parallel) >= 2:
+            found.append((node, parallel))
+        else:
+            others.append(node)
+    return found, others
+
+
+def _judge_design_blocks(answer: Any, ctx: Context) -> list[Problem]:
+    model, graph = need_functional(_built(answer, "An add needs both tensors in the same shape: bring the shortcut "
+                                                  "to the main path's shape with a 1×1 convolution."), ctx,
+                                   why="The design task practises the functional API's graphs.")
+    found, problems = match_inputs(graph, {"photo": _DESIGN_PHOTO}, dtypes={"photo": "float"})
+    outputs, more = match_outputs(graph, {"scores": _DESIGN_SCORES})
+    problems += more
+    if problems:
+        return problems
+    photo, scores = found["photo"], outputs["scores"]
+    problems = expect_depends(graph, scores, [photo])
+    if problems:
+        return problems
+    residuals, plain_adds = _residual_adds(graph)
+    if not residuals:
+        if plain_adds:
+            add = plain_adds[0]
+            srcs = _merge_inputs(graph, add.key)
+            return [Problem(f"Your add {add.key!r} adds {' and '.join(map(repr, srcs))}, which both go through "
+                            f"layers of their own: nothing skips them, so it is not a residual connection. A "
+                            f"residual connection adds a tensor to what layers computed from it (x + f(x)), or, when "
+                            f"the shapes differ, x through a 1×1 convolution of its own.",
+                            (add.key, *dict.fromkeys(srcs)))]
+        return [Problem("Your model has no residual connection: no add carries a tensor around the layers that "
+                        "work on it. The task asks for at least one (x + f(x), lesson 6), so that the signal and "
+                        "its gradient have a short way through (lesson 6b).", tuple(k for k, _ in graph.outputs))]
+    branches, plain_concats = _branch_concats(graph)
+    if not branches:
+        if plain_concats:
+            cat = plain_concats[0]
+            srcs = _merge_inputs(graph, cat.key)
+            return [Problem(f"Your concatenate {cat.key!r} joins {', '.join(map(repr, srcs))}, but they are not "
+                            f"parallel branches: each is computed from the one before (or is that tensor itself). "
+                            f"The task's block splits one tensor into at least two branches, each with a layer of "
+                            f"its own (different windows, say), and concatenates their ends, as an Inception "
+                            f"module does.", (cat.key, *dict.fromkeys(srcs)))]
+        return [Problem("Your model has no block of parallel branches: no concatenate joins branches that start "
+                        "from the same tensor. The task asks for one, as in an Inception module (lesson 6): at least "
+                        "two branches side by side, each with a layer of its own, concatenated along the channels.",
+                        tuple(k for k, _ in graph.outputs))]
+    photos = np.random.default_rng(45).random((3, 32, 32, 3), dtype="float32")
+    out = np.asarray(run_forward(model, photos))
+    if out.shape != (3, _DESIGN_SCORES[-1]):
+        raise Stop(f"On 3 photos your model returned shape {out.shape}, not (3, {_DESIGN_SCORES[-1]}).")
+    add, shortcut, main = residuals[0]
+    cat, parallel = branches[0]
+    kinds = sorted({n.class_name for n in graph.nodes if n.kind != "input"})
+    ctx.verified += [f"input {photo!r} {format_shape(_DESIGN_PHOTO)}; output {scores!r} "
+                     f"{format_shape(_DESIGN_SCORES)}, computed from the photo",
+                     f"a residual connection: {add.key!r} adds the main path {main!r} and the shortcut "
+                     f"{shortcut!r}, which skips the main path's layers",
+                     f"parallel branches: {cat.key!r} concatenates {', '.join(map(repr, parallel))}",
+                     f"your layers: {', '.join(kinds)}; any layers are fine here",
+                     "a forward pass on 3 photos gives (3, 10)"]
+    return []
+
+
+# -- ex4.6 --------------------------------------------------------------------------------------------------------
+_COS_FEATURES = 16
+_COS_UNITS = 8
+
+
+def _cosine(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    dot = np.sum(u * v, axis=-1, keepdims=True)
+    return dot / (np.linalg.norm(u, axis=-1, keepdims=True) * np.linalg.norm(v, axis=-1, keepdims=True))
+
+
+def _judge_cosine_migration(answer: Any, ctx: Context) -> list[Problem]:
+    """Behaviour: with the student's own weights, the output is the cosine of the two shared projections."""
+    model, graph = need_functional(_built(answer, "The two tensors a merge reads need the same shape."), ctx,
+                                   why="The Keras 1 code is functional; so is its Keras 3 version.")
+    problems = expect_inputs(graph, [(None, _COS_FEATURES)] * 2, names=["query", "document"])
+    if problems:
+        return problems
+    outputs = output_map(graph)
+    if len(outputs) != 1:
+        return [Problem(f"Your model has {len(outputs)} outputs; the Keras 1 model has one, the similarity of the "
+                        f"two texts.")]
+    if not any(n.class_name == "Dense" for n in graph.nodes):
+        return [Problem(f"Your model has no Dense layer on the way to its output: the Keras 1 code projects each "
+                        f"input with one shared Dense layer ({_COS_UNITS} units, tanh) and merges the two "
+                        f"projections, not the raw inputs.", tuple(k for k, _ in graph.outputs))]
+    problems = expect_shared(graph, "Dense", 2, what="the projection")
+    if problems:
+        return problems
+    objects = {id(layer): layer for layer in model.layers}
+    dense = next(n for n in graph.nodes if n.class_name == "Dense" and n.n_calls >= 2)
+    layer = objects.get(dense.layer.uid)
+    kernel = np.asarray(layer.kernel.numpy()) if layer is not None and getattr(layer, "kernel", None) is not None \
+        else None
+    if kernel is None or kernel.shape != (_COS_FEATURES, _COS_UNITS) or dense.layer.activation != "tanh":
+        return [Problem(f"The shared Dense layer {dense.key!r} should be the Keras 1 code's projection: {_COS_UNITS} "
+                        f"units with tanh, on the {_COS_FEATURES} numbers of each input.", (dense.key,))]
+    bias = np.asarray(layer.bias.numpy()) if layer.use_bias else 0.0
+    rng = np.random.default_rng(46)
+    query = rng.standard_normal((5, _COS_FEATURES)).astype("float32")
+    document = rng.standard_normal((5, _COS_FEATURES)).astype("float32")
+    out = run_forward(model, {"query": query, "document": document})
+    (_, (out_key, _)), = outputs.items()
+    if np.shape(out) != (5, 1):
+        return [Problem(f"On 5 pairs your model returns shape {np.shape(out)}; the task's output is one number per "
+                        f"pair, shape (5, 1), as a Keras 3 merge layer that takes the dot product along the last "
+                        f"axis gives it (it keeps that axis, with size 1).", (out_key,))]
+    pq, pd = np.tanh(query @ kernel + bias), np.tanh(document @ kernel + bias)
+    want = _cosine(pq, pd)
+    out = np.asarray(out, "float64")
+    if np.allclose(out, want, atol=1e-5):
+        ctx.verified += [f"inputs 'query' and 'document' {format_shape((None, _COS_FEATURES))}; one output "
+                         f"{format_shape((None, 1))}",
+                         f"one Dense projection ({_COS_UNITS} units, tanh), {dense.name!r}, called on both inputs",
+                         "with your model's own weights, the output is the cosine of the two projections, as "
+                         "Keras 1's mode='cos' computed (checked on 5 random pairs)"]
+        return []
+    if np.allclose(out, np.sum(pq * pd, axis=-1, keepdims=True), atol=1e-4):
+        return [Problem("Your output is the plain dot product of the two projections, not their cosine: values "
+                        "grow with the vectors' lengths. mode='cos' divides the dot product by both lengths; the "
+                        "Keras 3 merge layer does that when you ask it to normalize.", (out_key,))]
+    if np.allclose(out, -want, atol=1e-5):
+        return [Problem("Your output is minus the cosine of the two projections: keras.losses.cosine_similarity is "
+                        "a loss, made to be minimised, so it returns the negative. mode='cos' computed the cosine "
+                        "itself; use a merge layer for it.", (out_key,))]
+    if np.allclose(out, _cosine(query.astype("float64"), document.astype("float64")), atol=1e-5):
+        return [Problem("Your output is the cosine of the two inputs themselves: the Keras 1 code merges the two "
+                        "projections (the shared Dense layer's outputs), not the raw inputs.", (out_key,))]
+    return [Problem("With your model's own weights, the output is not the cosine of the two projections that the "
+                    "Keras 1 code computes (checked on 5 random pairs): the shared Dense layer on each input, then "
+                    "the cosine of the two results, one number per pair.", (out_key,))]
 
 
 EXERCISES = [
@@ -732,7 +1101,7 @@ EXERCISES = [
                  ("1×1 conv, 32 filters", "summed: add (None, 8, 8, 32)"),
                  ("a (None, 8, 8, 32)", "summed: add (None, 8, 8, 32)"))),
     Exercise(
-        id="ex4.4", title="Make a 3×3 convolution cheaper with a 1×1 bottleneck", lesson=LESSON_6,
+        id="ex4.4", title="Make a 3×3 convolution cheaper with a 1×1 bottleneck", lesson=LESSON_6B,
         judge=_judge_bottleneck,
         hints=("The cost of a 3×3 convolution grows with (channels in) × (channels out). Where in the block are "
                "there only 32 channels?",
@@ -744,4 +1113,31 @@ EXERCISES = [
                  ("1×1 conv, 32 filters, relu", "3×3 conv, 32 filters, relu"),
                  ("3×3 conv, 32 filters, relu", "1×1 conv, 128 filters"), ("1×1 conv, 128 filters", "add"),
                  ("feature_map (None, 8, 8, 128)", "add"))),
+    Exercise(
+        id="ex4.5", title="Design a photo classifier with a residual connection and parallel branches",
+        lesson=LESSONS_6_6B, judge=_judge_design_blocks,
+        hints=("Start from keras.Input(shape=(32, 32, 3)) and end with 10 scores per photo (pool or flatten the "
+               "map before the last Dense layer). In between, the graph is yours.",
+               "A residual connection: keep a tensor x, compute y from it with a layer or two (padding='same' "
+               "keeps the shape), and add x and y. Parallel branches: call two different layers on the same "
+               "tensor and concatenate the results.",
+               "One way: a convolution, a residual block of two 3×3 convolutions around it, two branches (a 1×1 "
+               "and a 3×3 convolution, both with strides 2 and padding='same') concatenated, global average "
+               "pooling, Dense(10). lab.graph(model) should show the skip arrow and the two branches."),
+        outline=(("photo (None, 32, 32, 3)", "any layers"), ("any layers", "x"), ("x", "layers: f(x)"),
+                 ("x", "add: x + f(x)"), ("layers: f(x)", "add: x + f(x)"),
+                 ("add: x + f(x)", "branch 1"), ("add: x + f(x)", "branch 2"),
+                 ("branch 1", "concatenate"), ("branch 2", "concatenate"),
+                 ("concatenate", "any layers "), ("any layers ", "scores (None, 10)"))),
+    Exercise(
+        id="ex4.6", title="Translate a Keras 1 merge(mode='cos') model to Keras 3", lesson=LESSON_6,
+        judge=_judge_cosine_migration,
+        hints=("Keep what still works: the Input layers and the shared Dense layer are the same in Keras 3 "
+               "(from keras import layers). Three things changed: merge, and Model's two arguments.",
+               "Keras 3 has one merge layer per operation; lesson 6's table says which one replaces mode='cos'. "
+               "keras.Model takes inputs= and outputs=, with an s.",
+               "layers.Dot(axes=-1, normalize=True) on the two projections computes their cosine: (None, 1)."),
+        outline=(("query (None, 16)", "one Dense 8, tanh (called twice)"),
+                 ("document (None, 16)", "one Dense 8, tanh (called twice)"),
+                 ("one Dense 8, tanh (called twice)", "cosine of the two projections (None, 1)"))),
 ]

@@ -1,5 +1,8 @@
 """Exercises for lessons 7 and 8: sharing a layer, sharing a whole model, and reading a model's feature maps.
 
+ex5.4 is an open-ended design task, judged on shapes, connectivity and sharing only: which outputs read which
+inputs, and whether every layer that encodes one photo alone is also called on the other (one set of weights).
+
 The first two judges read the student's model through the layer graph: a shared layer or model is one
 :class:`~fapi_lab._layergraph.LayerInfo` (one ``uid``) behind several calls. The third answer is a function
 ``conv_features(model)``; its judge calls it on two small convolutional networks of its own (different layer
@@ -20,10 +23,14 @@ from .._exercises import (
     Exercise,
     Problem,
     Stop,
+    expect_depends,
     expect_inputs,
     expect_outputs,
     expect_params,
     explain_raised,
+    inputs_reaching,
+    match_inputs,
+    need_functional,
     need_model,
     output_map,
     unconnected_inputs,
@@ -452,6 +459,98 @@ def _judge_conv_features(answer: Any, ctx: Context) -> list[Problem]:
     return []
 
 
+# -- ex5.4 ----------------------------------------------------------------------------------------------------
+_PHOTO: Shape = (None, 32, 32, 3)
+_CAPTION: Shape = (None, None)  # word ids, any length
+_DESIGN_OUTPUTS = {"same_place": (None, 1), "caption_fits": (None, 1)}
+
+
+def _photo_only_calls(graph: LayerGraph, photos: tuple[str, str], caption: str) -> list[tuple[Node, str]]:
+    """The calls of layers (or models) with weights that read exactly one photo and not the caption: the photo
+    encoders, with the photo each one reads."""
+    found = []
+    for node in graph.nodes:
+        if node.kind == "input" or node.layer.params == 0:
+            continue
+        sees = set(inputs_reaching(graph, node.key))
+        seen = [p for p in photos if p in sees]
+        if len(seen) == 1 and caption not in sees:
+            found.append((node, seen[0]))
+    return found
+
+
+def _sharing_problems(graph: LayerGraph, photos: tuple[str, str], caption: str) -> list[Problem]:
+    calls = _photo_only_calls(graph, photos, caption)
+    if not calls:
+        mixers = [n for n in graph.nodes if n.kind != "input" and set(photos) <= set(inputs_reaching(graph, n.key))]
+        first = mixers[0] if mixers else None
+        where = f" ({first.class_name} {first.key!r})" if first is not None else ""
+        return [Problem(f"Your model mixes the two photos{where} before any layer with weights has seen one photo "
+                        f"alone, so nothing encodes a photo on its own. The task encodes each photo separately, "
+                        f"with one encoder shared by both, so that the same photo gets the same encoding on either "
+                        f"side; the comparison comes after.", (first.key,) if first is not None else ())]
+    covered: dict[int, set[str]] = {}
+    for node, photo in calls:
+        covered.setdefault(node.layer.uid, set()).add(photo)
+    lonely = [(node, photo) for node, photo in calls if covered[node.layer.uid] != set(photos)]
+    if not lonely:
+        return []
+    by_photo = {p: [n.key for n, q in lonely if q == p] for p in photos}
+    said = "; ".join(f"{', '.join(map(repr, keys))} read{'s' * (len(keys) == 1)} {p!r} only"
+                     for p, keys in by_photo.items() if keys)
+    return [Problem(f"The photos are not encoded by one shared encoder: {said}, and no call of "
+                    f"{'that layer' if len(lonely) == 1 else 'those layers'} reads the other photo. Separate weights "
+                    f"learn different things, so the same photo would get a different encoding as "
+                    f"{photos[0]!r} and as {photos[1]!r}. Make the encoder once (a layer, or a model of its own) and "
+                    f"call that same object on each photo.", tuple(n.key for n, _ in lonely))]
+
+
+def _judge_design_two_photos(answer: Any, ctx: Context) -> list[Problem]:
+    model, graph = need_functional(answer, ctx, why="The design task practises sharing in the functional API.")
+    found, problems = match_inputs(graph, {"photo_a": _PHOTO, "photo_b": _PHOTO, "caption": _CAPTION},
+                                   dtypes={"caption": "int"})
+    problems += expect_outputs(graph, _DESIGN_OUTPUTS)
+    if problems:
+        return problems
+    photo_a, photo_b, caption = found["photo_a"], found["photo_b"], found["caption"]
+    caption_shape = graph.node(caption).output_shapes[0]
+    if caption_shape[1] is not None:
+        return [Problem(f"Input {caption!r} has shape {format_shape(caption_shape)}: it takes captions of exactly "
+                        f"{caption_shape[1]} words. The task's captions have any length: leave the number of words "
+                        f"open (None) in keras.Input's shape.", (caption,))]
+    problems = expect_depends(graph, "same_place", [photo_a, photo_b], not_on=[caption],
+                              why="Whether two photos show the same place is a question about the photos alone.")
+    problems += expect_depends(graph, "caption_fits", [photo_a, photo_b, caption])
+    if problems:
+        return problems
+    problems = _sharing_problems(graph, (photo_a, photo_b), caption)
+    if problems:
+        return problems
+    rng = np.random.default_rng(54)
+    for words in (7, 12):
+        batch = {photo_a: rng.random((3, 32, 32, 3), dtype="float32"),
+                 photo_b: rng.random((3, 32, 32, 3), dtype="float32"),
+                 caption: rng.integers(1, 10, (3, words)).astype("int32")}
+        try:
+            out = model.predict(batch, verbose=0)
+        except Exception as exc:
+            raise Stop(_raised(exc, f"On 3 photo pairs with captions of {words} words, your model")) from None
+        values = out if isinstance(out, dict) else dict(zip(model.output_names, out, strict=True))
+        for name in _DESIGN_OUTPUTS:
+            if np.shape(values[name]) != (3, 1):
+                raise Stop(f"On 3 photo pairs with captions of {words} words, output {name!r} has shape "
+                           f"{np.shape(values[name])}, not (3, 1).")
+    shared = {n.layer.uid: n for n, _ in _photo_only_calls(graph, (photo_a, photo_b), caption)}
+    names = ", ".join(repr(n.name) for n in shared.values())
+    ctx.verified += [
+        f"inputs {photo_a!r} and {photo_b!r} {format_shape(_PHOTO)}, {caption!r} (None, None) of word ids",
+        "'same_place' (None, 1) from the two photos only; 'caption_fits' (None, 1) from all three inputs",
+        f"one encoder for both photos: {names}, each called once on each photo",
+        "captions of 7 and of 12 words give one value per pair in each output; any layers are fine here",
+    ]
+    return []
+
+
 EXERCISES = [
     Exercise(
         id="ex5.1", title="Share one LSTM between two tweets", lesson=LESSON_7,
@@ -491,4 +590,20 @@ EXERCISES = [
                "build new layers, clone the model, or use a model from another cell inside the function."),
         outline=(("the model's input", "its Conv2D layers, in order (the model's own)"),
                  ("its Conv2D layers, in order (the model's own)", "one output per Conv2D layer"))),
+    Exercise(
+        id="ex5.4", title="Design a model for two photos and a caption, with one shared photo encoder",
+        lesson=LESSON_7, judge=_judge_design_two_photos,
+        hints=("Three inputs: two photos (32, 32, 3) and a caption of word ids, keras.Input(shape=(None,), "
+               "dtype='int32'). Two outputs named same_place and caption_fits, one number each.",
+               "Make the photo encoder once (a small model, as in ex5.2, or one layer) and call it on each photo. "
+               "The caption needs an encoder of its own: word ids go through an Embedding first.",
+               "same_place reads the two photo encodings only (concatenate them, then Dense(1, sigmoid)); "
+               "caption_fits reads both encodings and the caption's. lab.graph(model) should show the encoder "
+               "called twice."),
+        outline=(("photo_a (None, 32, 32, 3)", "one photo encoder (called twice)"),
+                 ("photo_b (None, 32, 32, 3)", "one photo encoder (called twice)"),
+                 ("caption (None, None) word ids", "caption encoder"),
+                 ("one photo encoder (called twice)", "same_place (None, 1)"),
+                 ("one photo encoder (called twice)", "caption_fits (None, 1)"),
+                 ("caption encoder", "caption_fits (None, 1)"))),
 ]

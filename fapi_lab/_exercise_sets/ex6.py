@@ -1,11 +1,22 @@
 """Exercises for lessons 9, 10 and 11: custom layers, functional or subclassed, training on several devices.
 
-Two answers are layer *classes*. Their judges make layers from them (with the constructor arguments the task
-names), call those layers on ``keras.Input`` tensors of several shapes, rebuild them from their config and save
-and load a small model that uses them, all through the public Keras API. The third answer is a functional
-model built and compiled inside a ``tf.distribute.MirroredStrategy`` scope; its judge reads it through the layer
-graph, copies the weights of the subclassed model it replaces into it and compares the outputs, and looks at
-where its weights and its optimizer's variables were made.
+Three answers are layer *classes* (ex6.1, ex6.2, ex6.4). Their judges make layers from them (with the constructor
+arguments the task names), call those layers on ``keras.Input`` tensors of several shapes, inside functional
+models, on batches of several sizes, rebuild them from their config and save and load a small model that uses
+them, all through the public Keras API. Each of these tasks asks for a layer the student writes: Keras's own
+classes, and subclasses of them that inherit their ``build`` and ``call``, are refused with a message; so is, in
+ex6.2 and ex6.5, a layer whose weights are all made by a Keras layer kept inside it (issue 15, class 8: an answer
+that computes the right numbers but is not what the task asks).
+
+ex6.3's answer is a functional model built and compiled inside a ``tf.distribute.MirroredStrategy`` scope; its
+judge reads it through the layer graph, copies the weights of the subclassed model it replaces into it and compares
+the outputs, and looks at where its weights and its optimizer's variables were made. What it says a wrong answer
+would meet in ``fit`` was measured on Keras 3.15 / TensorFlow 2.21, with one and with two replicas (the tests run
+``fit`` to keep it true): a model built outside the scope and compiled inside fails with a bare ``AssertionError``
+under plain SGD and with ``RuntimeError: Need to be inside "with strategy.scope()"`` under an optimizer that keeps
+values per weight (Adam, RMSprop, SGD with momentum).
+
+ex6.5 is an open-ended design task: any layers, judged on shapes, connectivity and the presence of a custom layer.
 
 Keras 3 writes the config of a layer without ``get_config`` by itself when every constructor argument is a
 plain value (str, int, float, bool, None), so ex6.1's check makes the layer with a *function* as its
@@ -27,8 +38,12 @@ from .._exercises import (
     Problem,
     Stop,
     computes_like,
+    expect_depends,
     expect_inputs,
     expect_params,
+    explain_raised,
+    match_inputs,
+    match_outputs,
     need_functional,
     nodes_of,
     output_map,
@@ -37,6 +52,8 @@ from .._exercises import (
 from .._render_dot import format_shape
 
 LESSON_9 = "lesson 9"
+LESSON_10 = "lesson 10"
+LESSONS_9_10 = "lessons 9 and 10"
 LESSONS_10_11 = "lessons 10 and 11"
 
 _BASE_ARGS = ("name", "trainable", "dtype")
@@ -54,6 +71,12 @@ def _raised(exc: BaseException, what: str) -> str:
     if not first:
         return f"{what} raised {type(exc).__name__}."
     return f"{what} raised {type(exc).__name__}: {first}{'' if first.endswith(('.', '!', '?')) else '.'}"
+
+
+def _told(exc: BaseException, what: str) -> str:
+    """lab.explain's reading of an error without its general fix (a fix written for another context, e.g. "add a
+    Dense layer", would mislead inside a task that asks to keep the layer's computation)."""
+    return explain_raised(exc, what, with_fix=False)
 
 
 def _describe(value: Any) -> str:
@@ -79,7 +102,34 @@ def _need_layer_class(answer: Any, *, what: str) -> type:
     if not issubclass(answer, keras.layers.Layer):
         raise Stop(f"{answer.__name__} is a class, but not a Keras layer: the task's class subclasses "
                    f"keras.layers.Layer (class {answer.__name__}(layers.Layer): ...).")
+    library = _library_base(answer)
+    if library is answer:
+        where = "Keras's" if library.__module__.startswith("keras") else "fapi_lab's"
+        raise Stop(f"{answer.__name__} is {where} own layer class, not one you wrote. It may compute the right "
+                   f"numbers, but the task is to write this layer yourself: a class of your own that subclasses "
+                   f"keras.layers.Layer, with the task's build and call.")
+    if library is not None:
+        owner = "fapi_lab" if library.__module__.startswith("fapi_lab") else "Keras"
+        raise Stop(f"{answer.__name__} subclasses {library.__name__}, a layer {owner} already has: its build and "
+                   f"call do the work, so the class you pass adds nothing of yours. "
+                   f"The task is to write this layer yourself: subclass keras.layers.Layer itself, and write the "
+                   f"task's build and call.")
     return answer
+
+
+def _library_base(cls: type) -> type | None:
+    """The first class in ``cls``'s ancestry that a library defines (Keras, or fapi_lab's own patterns) and that
+    is a working layer, i.e. not the bare ``keras.layers.Layer`` (or ``keras.Model``) base; None for a class
+    written from ``keras.layers.Layer`` up."""
+    import keras
+
+    bases = {keras.layers.Layer, keras.Model, keras.Operation}
+    for klass in cls.__mro__:
+        if klass in bases or not issubclass(klass, keras.layers.Layer):
+            return None
+        if klass.__module__.split(".")[0] in ("keras", "fapi_lab", "tf_keras", "tensorflow"):
+            return klass
+    return None
 
 
 def _kwargs_message(cls: type, where: str) -> str:
@@ -100,6 +150,16 @@ def _make_layer(cls: type, call: str, **arguments: Any) -> Any:
                    "of that call.") from None
     except Exception as exc:
         raise Stop(_raised(exc, f"Making a layer as {call}")) from None
+
+
+def _library_made(layer: Any) -> tuple[list[Any], list[str]]:
+    """The layer's weights that library layers inside it made (a ``layers.Dense`` kept as an attribute), and
+    those layers' names: weights the student's own code did not make with ``add_weight``."""
+    inner = getattr(layer, "_flatten_layers", None)  # Keras 3's walk over a layer's tracked sub-layers
+    subs = [sub for sub in (inner(include_self=False, recursive=True) if inner else ())
+            if _library_base(type(sub)) is not None]
+    made = {id(w) for sub in subs for w in sub.weights}
+    return [w for w in layer.weights if id(w) in made], [sub.name for sub in subs if sub.weights]
 
 
 def _is_mirrored(variable: Any) -> bool:
@@ -281,6 +341,11 @@ def _judge_any_size(answer: Any, ctx: Context) -> list[Problem]:
     counts = []
     for index, shape in enumerate(_SIZES_62):
         layer, model = _call_on(cls, shape, index)
+        borrowed, makers = _library_made(layer)
+        if borrowed and len(borrowed) == len(layer.weights):
+            raise Stop(f"{name}'s weights are made by {', '.join(map(repr, makers))} inside it, a layer Keras "
+                       f"already has, not by your build: Keras's layer does the task's work. The task is to make "
+                       f"the kernel and the bias yourself, with add_weight in build, from input_shape.")
         size = shape[-1]
         assert size is not None
         expected = size * _UNITS_62 + _UNITS_62
@@ -390,23 +455,75 @@ def _structure_problems(graph: Any) -> list[Problem]:
     return problems
 
 
+def _keeps_values_per_weight(optimizer: Any) -> bool:
+    """Does the optimizer make a variable per weight when it first updates (Adam's moments, RMSprop's averages,
+    SGD's momentum)? Plain SGD makes none: that decides which error a model built outside the scope meets."""
+    import keras
+
+    inner = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer wraps the real one
+    return not (isinstance(inner, keras.optimizers.SGD) and not float(inner.momentum))
+
+
+def _replicas(variable: Any) -> int:
+    return len(getattr(getattr(variable, "value", variable), "values", ())) or 1
+
+
+def _optimizer_name(optimizer: Any) -> str:
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    name = type(inner).__name__
+    if name == "SGD":
+        return "plain SGD" if not _keeps_values_per_weight(inner) else "SGD with momentum"
+    return name
+
+
+def _built_outside(name: str, optimizer: Any) -> Problem:
+    """The model's weights are ordinary variables. What fit does then depends on where and how it was compiled
+    (measured, see the module docstring): the message quotes that, not a generic error."""
+    fix = ("Make the keras.Input, the layers and the model inside strategy.scope(), and compile the model there "
+           "too.")
+    if optimizer is None or not _is_mirrored(optimizer.iterations):
+        compiled = ("and it is not compiled yet" if optimizer is None else
+                    "and compiled outside it")
+        return Problem(f"{name!r} was built outside strategy.scope(), {compiled}: nothing of it belongs to the "
+                       f"strategy. Its weights are ordinary variables on one device, so fit would train it on that "
+                       f"device alone, as if there were no strategy. {fix}")
+    if _keeps_values_per_weight(optimizer):
+        said = (f"fit fails with RuntimeError: Need to be inside \"with strategy.scope()\": "
+                f"{_optimizer_name(optimizer)}, made in the scope, makes values of its own for each weight the "
+                f"first time it updates, and must make them in the strategy, beside the weight (if fit is called "
+                f"inside the scope, it says instead: ValueError: `colocate_vars_with` must only be passed a "
+                f"variable created in this tf.distribute.Strategy.scope())")
+    else:
+        said = ("fit fails with a bare AssertionError, with no message at all: plain SGD, made inside the "
+                "scope, updates each weight through the strategy, and TensorFlow's MirroredStrategy first asserts "
+                "that the weight is one of its mirrored variables")
+    return Problem(f"{name!r} was built outside strategy.scope() and compiled inside it: its weights are ordinary "
+                   f"variables on one device, which MirroredStrategy cannot keep on every replica, so {said}. "
+                   f"{fix}")
+
+
 def _strategy_problems(model: Any) -> list[Problem]:
     name = model.name
-    if not all(_is_mirrored(w) for w in model.weights):
-        return [Problem(
-            f"{name!r} was built outside strategy.scope(): its weights are ordinary variables on one device, which "
-            f"MirroredStrategy cannot copy to its replicas (fit fails with \"colocate_vars_with must only be "
-            f"passed a variable created in this tf.distribute.Strategy.scope()\"). Make the keras.Input, the "
-            f"layers and the model inside strategy.scope(), and compile the model there too.")]
     optimizer = getattr(model, "optimizer", None)
+    if not all(_is_mirrored(w) for w in model.weights):
+        return [_built_outside(name, optimizer)]
     if optimizer is None:
         return [Problem(f"{name!r} is not compiled yet: call compile(optimizer=..., loss=..., metrics=[...]) inside "
                         f"strategy.scope() too, so that the optimizer's variables are mirrored like the weights.")]
     if not _is_mirrored(optimizer.iterations):
+        if _keeps_values_per_weight(optimizer):
+            what = (f"fit fails with RuntimeError: \"Mixing different tf.distribute.Strategy objects\" when "
+                    f"{_optimizer_name(optimizer)} makes its values for each weight")
+        else:
+            replicas = _replicas(model.weights[0])
+            counted = (f"with your {replicas} replicas it counts every step {replicas} times" if replicas > 1 else
+                       "with one replica nothing shows, but with two it counts every step twice")
+            what = (f"with plain SGD fit runs, but the optimizer's step counter (optimizer.iterations) is an "
+                    f"ordinary variable that every replica adds 1 to: {counted}, and whatever reads it (a "
+                    f"learning-rate schedule) runs that much too fast")
         return [Problem(
             f"{name!r} was built inside the scope, but its optimizer was made outside it: the optimizer's variables "
-            f"(its step counter, its moments) are not mirrored, and fit fails with \"Mixing different "
-            f"tf.distribute.Strategy objects\". Make the optimizer and call compile inside strategy.scope() too, "
+            f"are not mirrored, and {what}. Make the optimizer and call compile inside strategy.scope() too, "
             f"where the model was built.")]
     return []
 
@@ -434,6 +551,247 @@ def _judge_functional_twin(answer: Any, ctx: Context) -> list[Problem]:
         "with the subclassed model's weights copied in, it computes exactly what the subclassed model computes",
         "its weights and its optimizer were made inside the strategy's scope (mirrored variables): fit can split "
         "each batch across the replicas",
+    ]
+    return []
+
+
+# -- ex6.4 ----------------------------------------------------------------------------------------------------
+_RNN_STEPS, _RNN_FEATURES, _RNN_FILTERS = 10, 5, 32  # document 002: keras.Input(...(10, 5)) → Conv1D(32, 3)
+_RNN_OUT_STEPS = _RNN_STEPS - 2  # a width-3 convolution without padding
+_RNN_UNITS = (32, 16)  # the documents' units, then units that differ from the 32 features the layer reads
+_RNN_BATCHES = (7, 16)
+_RNN_LONG, _RNN_BATCH_SIZE = 20, 16  # 20 sequences in batches of 16: a last batch of 4
+_NONE_BATCH = ("got None", "None values not supported", "NoneType")
+
+
+def _rnn_model_text(call: str) -> str:
+    return (f"keras.Input(shape=({_RNN_STEPS}, {_RNN_FEATURES})) → Conv1D({_RNN_FILTERS}, 3) → {call}, the "
+            f"batch size left open")
+
+
+def _rnn_build_problem(exc: BaseException, call: str, units: int, earlier: bool) -> str:
+    text = str(exc)
+    seen = f"(None, {_RNN_OUT_STEPS}, {_RNN_FILTERS})"
+    if any(word in text for word in _NONE_BATCH):
+        quote = next((line.strip() for line in text.splitlines() if any(w in line for w in _NONE_BATCH)), "")
+        quote = quote.replace("\x1b[0m", "").replace("\x1b[1m", "")
+        return (f"In the check's model, {_rnn_model_text(call)}, your layer fails while the model is built "
+                f"({type(exc).__name__}: {quote[:120]}). While a functional model is built, the batch size is not "
+                f"known yet: call() receives a {seen} tensor, so inputs.shape[0] is None, and a first state of "
+                f"that many rows cannot be made. Read the batch size from the tensor when the layer runs "
+                f"(keras.ops.shape gives it, a number or a tensor, never None), not from its static shape.")
+    if earlier:
+        return (_told(exc, f"{call}, on the {seen} tensor that units={_RNN_UNITS[0]} handled,")
+                + f" The input has {_RNN_FILTERS} features per step, the state {units} numbers per sample: "
+                  f"the first state has one row per sample and `units` columns, whatever the input's size.")
+    return _told(exc, f"In the check's model, {_rnn_model_text(call)}, calling your layer")
+
+
+def _kernel_bias_pairs(layer: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The layer's weights as (kernel, bias) pairs, in the order they were made (a Dense makes its kernel, then
+    its bias)."""
+    weights = [np.asarray(w.numpy()) for w in layer.weights]
+    pairs = []
+    for i, w in enumerate(weights[:-1]):
+        if w.ndim == 2 and weights[i + 1].ndim == 1 and weights[i + 1].shape[0] == w.shape[1]:
+            pairs.append((w, weights[i + 1]))
+    return pairs
+
+
+def _rnn_weights(layer: Any, units: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """projection_1, projection_2 and the classifier of the student's layer, found by their shapes (no names)."""
+    pairs = _kernel_bias_pairs(layer)
+    first = [p for p in pairs if p[0].shape == (_RNN_FILTERS, units)]
+    second = [p for p in pairs if p[0].shape == (units, units) and not any(p is f for f in first[:1])]
+    scores = [p for p in pairs if p[0].shape == (units, 1)]
+    if len(pairs) != 3 or not first or not second or not scores:
+        shapes = ", ".join(format_shape(tuple(w.shape)) for w in layer.weights) or "none"
+        raise Stop(f"With units={units}, on {_RNN_FILTERS} features per step, your layer's weights are {shapes}. "
+                   f"Document 002's CustomRNN has three Dense layers: projection_1 ({_RNN_FILTERS} → {units}), "
+                   f"projection_2 ({units} → {units}) and the classifier ({units} → 1). Keep __init__ as it is: "
+                   f"the task changes only how the first state is made.")
+    return first[0], second[0], scores[0]
+
+
+def _rnn_reference(features: np.ndarray, weights: tuple[tuple[np.ndarray, np.ndarray], ...]) -> np.ndarray:
+    """Document 002's loop in NumPy: state = tanh(x_t W1 + b1) + tanh(state W2 + b2); a sigmoid score per step."""
+    (w1, b1), (w2, b2), (wc, bc) = weights
+    state = np.zeros((features.shape[0], w2.shape[0]), "float64")
+    scores = []
+    for t in range(features.shape[1]):
+        state = np.tanh(features[:, t, :] @ w1 + b1) + np.tanh(state @ w2 + b2)
+        scores.append(1.0 / (1.0 + np.exp(-(state @ wc + bc))))
+    return np.stack(scores, axis=1)
+
+
+def _conv1d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """A Conv1D without padding, in NumPy: step t reads steps t … t + width - 1."""
+    width = kernel.shape[0]
+    steps = x.shape[1] - width + 1
+    return np.stack([sum(x[:, t + k, :] @ kernel[k] for k in range(width)) + bias for t in range(steps)], axis=1)
+
+
+def _rnn_case(cls: type, units: int, earlier: bool, last_batch: bool) -> None:
+    """One units: build document 002's model around the student's layer with the batch size left open, run it on
+    batches of several sizes (called directly: quick; with ``last_batch`` also through predict in batches of 16,
+    which traces a step for a batch size it has not seen) and compare with the loop in NumPy."""
+    import keras
+    from keras import layers
+
+    call = f"{cls.__name__}(units={units})"
+    layer = _make_layer(cls, call, units=units, name=f"custom_rnn_{units}")
+    sequences = keras.Input(shape=(_RNN_STEPS, _RNN_FEATURES), name="sequences")
+    conv = layers.Conv1D(_RNN_FILTERS, 3, name="conv1d")
+    x = conv(sequences)
+    with warnings.catch_warnings():  # Keras warns that a layer whose call failed "looks like it has unbuilt state"
+        warnings.simplefilter("ignore")
+        try:
+            out = layer(x)
+        except Exception as exc:
+            raise Stop(_rnn_build_problem(exc, call, units, earlier)) from None
+    got = tuple(out.shape)
+    want = (None, _RNN_OUT_STEPS, 1)
+    if got[0] is not None:
+        raise Stop(f"In the check's model, {_rnn_model_text(call)}, your layer's output has shape "
+                   f"{format_shape(got)}: its batch axis is {got[0]}, not None. A batch size of {got[0]} is written "
+                   f"into the layer, so a batch of any other size fails. The first state needs one row per sample "
+                   f"of the batch that arrives: read that number from the tensor when the layer runs.")
+    if got != want:
+        raise Stop(f"In the check's model, {_rnn_model_text(call)}, your layer gives {format_shape(got)}; document "
+                   f"002's CustomRNN gives {format_shape(want)}: one score per time step (its classifier is a "
+                   f"Dense(1) on the last axis). Keep call's computation as it is.")
+    model = keras.Model(sequences, out, name="check_rnn_model")
+    weights = _rnn_weights(layer, units)
+    conv_kernel, conv_bias = (np.asarray(w.numpy(), "float64") for w in conv.weights)
+    rng = np.random.default_rng(64 + units)
+    for n in _RNN_BATCHES:
+        data = rng.random((n, _RNN_STEPS, _RNN_FEATURES)).astype("float32")
+        try:
+            scores = keras.ops.convert_to_numpy(model(data, training=False))
+        except Exception as exc:
+            raise Stop(_told(exc, f"The model built, but on a batch of {n} sequences your layer") + " A batch "
+                       "size is fixed somewhere in the layer: the first state must have one row per sample of "
+                       "the batch that arrives, whatever its size.") from None
+        want_scores = _rnn_reference(_conv1d(data.astype("float64"), conv_kernel, conv_bias), weights)
+        if np.shape(scores) != want_scores.shape or not np.allclose(scores, want_scores, atol=1e-4):
+            raise Stop(f"On a batch of {n} sequences, {call} gives other scores than document 002's loop computed "
+                       f"with your layer's own weights (a first state of zeros; at each step state = "
+                       f"projection_1(x_t) + projection_2(state); a sigmoid score per step). Keep call's "
+                       f"computation as it is: the task changes only how the first state is made.")
+    if not last_batch:
+        return
+    data = rng.random((_RNN_LONG, _RNN_STEPS, _RNN_FEATURES)).astype("float32")
+    try:
+        scores = model.predict(data, batch_size=_RNN_BATCH_SIZE, verbose=0)
+    except Exception as exc:
+        raise Stop(_told(exc, f"On {_RNN_LONG} sequences in batches of {_RNN_BATCH_SIZE} (a last batch of "
+                              f"{_RNN_LONG % _RNN_BATCH_SIZE}), your layer") + " Every batch size must work, the "
+                   "last batch's too.") from None
+    if np.shape(scores) != (_RNN_LONG, _RNN_OUT_STEPS, 1):
+        raise Stop(f"On {_RNN_LONG} sequences in batches of {_RNN_BATCH_SIZE}, the model returned "
+                   f"{np.shape(scores)}, not ({_RNN_LONG}, {_RNN_OUT_STEPS}, 1).")
+
+
+def _judge_any_batch_rnn(answer: Any, ctx: Context) -> list[Problem]:
+    cls = _need_layer_class(answer, what="your CustomRNN class (the class itself, not a layer made from it)")
+    for index, units in enumerate(_RNN_UNITS):
+        _rnn_case(cls, units, earlier=index > 0, last_batch=index == 0)
+    name = cls.__name__
+    ctx.verified += [
+        f"in a functional model, {_rnn_model_text(f'{name}(units=...)')}: output (None, {_RNN_OUT_STEPS}, 1)",
+        f"batches of {' and '.join(map(str, _RNN_BATCHES))} sequences with units="
+        f"{' and units='.join(map(str, _RNN_UNITS))}, and {_RNN_LONG} sequences through predict in batches of "
+        f"{_RNN_BATCH_SIZE} (a last batch of {_RNN_LONG % _RNN_BATCH_SIZE})",
+        "its scores equal document 002's loop, computed with the layer's own weights",
+    ]
+    return []
+
+
+# -- ex6.5 ----------------------------------------------------------------------------------------------------
+_DESIGN_SEQUENCE = (None, None, 8)  # any number of steps of 8 numbers
+_DESIGN_SCORES = (None, 3)
+_DESIGN_RUNS = ((5, 6), (9, 11))  # (sequences, steps)
+
+
+def _layer_objects(model: Any) -> dict[int, Any]:
+    """Every layer object of a model and of the models nested in it, by id (the graph's uid)."""
+    found: dict[int, Any] = {}
+    todo = [model]
+    while todo:
+        layer = todo.pop()
+        if id(layer) in found:
+            continue
+        found[id(layer)] = layer
+        if hasattr(layer, "layers") and hasattr(layer, "inputs"):  # a model: look inside
+            todo.extend(layer.layers)
+    return found
+
+
+def _judge_design_custom(answer: Any, ctx: Context) -> list[Problem]:
+    model, graph = need_functional(answer, ctx, why="The design task puts a layer of your own inside a "
+                                                    "functional model.")
+    found, problems = match_inputs(graph, {"sequence": _DESIGN_SEQUENCE}, dtypes={"sequence": "float"})
+    outputs, more = match_outputs(graph, {"scores": _DESIGN_SCORES})
+    problems += more
+    if problems:
+        return problems
+    sequence, scores = found["sequence"], outputs["scores"]
+    in_shape = graph.node(sequence).output_shapes[0]
+    if in_shape[1] is not None:
+        return [Problem(f"Input {sequence!r} has shape {format_shape(in_shape)}: it takes sequences of exactly "
+                        f"{in_shape[1]} steps, and a batch of any other length is refused. The task's sequences have "
+                        f"any length: leave the number of steps open (None) in keras.Input's shape.", (sequence,))]
+    problems = expect_depends(graph, scores, [sequence])
+    if problems:
+        return problems
+    objects = _layer_objects(model)
+    nodes = [n for n in graph.walk() if n.kind in ("layer", "model", "subclassed") and n.layer.uid in objects]
+    own = [n for n in nodes if n.layer.uid != id(model) and _library_base(type(objects[n.layer.uid])) is None
+           and not n.layer.is_operation]
+    if not own:
+        kinds = sorted({n.class_name for n in nodes if n.layer.uid != id(model)})
+        return [Problem(f"Your model's layers are all library layers ({', '.join(kinds) or 'none'}). The task's "
+                        f"core is a layer you write yourself: a class of your own that subclasses "
+                        f"keras.layers.Layer, with build and call, used as one of the model's layers (lesson 9 "
+                        f"writes one; lesson 10 puts one inside a functional model).")]
+    weighted = [n for n in own if objects[n.layer.uid].count_params() > 0]
+    made = [n for n in weighted if len(_library_made(objects[n.layer.uid])[0]) < len(objects[n.layer.uid].weights)]
+    if weighted and not made:
+        layer = objects[weighted[0].layer.uid]
+        return [Problem(f"Your layer {weighted[0].key!r} ({weighted[0].class_name}) has weights, but Keras layers "
+                        f"inside it ({', '.join(map(repr, _library_made(layer)[1]))}) make all of them. The task's "
+                        f"layer makes weights of its own: add_weight in build(input_shape), as in lesson 9 (layers "
+                        f"inside it are fine besides).", (weighted[0].key,))]
+    weighted = made
+    if not weighted:
+        names = ", ".join(f"{n.key!r} ({n.class_name})" for n in own)
+        return [Problem(f"Your own layer {names} has no weights, so it learns nothing: it is a fixed function. "
+                        f"The task's custom layer learns: make its weights with add_weight in build(input_shape), "
+                        f"where the size of the input is known.", tuple(n.key for n in own))]
+    rng = np.random.default_rng(65)
+    for n, steps in _DESIGN_RUNS:
+        data = rng.standard_normal((n, steps, _DESIGN_SEQUENCE[-1])).astype("float32")
+        try:
+            out = model.predict(data, verbose=0)
+        except Exception as exc:
+            hint = (" The batch size and the number of steps are None while the model is built and change from "
+                    "batch to batch: a layer that needs them reads them when it runs (keras.ops.shape), and "
+                    "weights can only depend on the last axis (8).")
+            raise Stop(_told(exc, f"On a batch of {n} sequences of {steps} steps, your model") + hint) from None
+        out = np.asarray(out)  # one output: match_outputs refused any other
+        if np.shape(out) != (n, _DESIGN_SCORES[-1]):
+            raise Stop(f"On a batch of {n} sequences of {steps} steps your model returned {np.shape(out)}, not "
+                       f"({n}, {_DESIGN_SCORES[-1]}).")
+    layer = weighted[0]
+    kinds = sorted({n.class_name for n in nodes if n.layer.uid != id(model)})
+    ctx.verified += [
+        f"input {sequence!r} {format_shape(_DESIGN_SEQUENCE)}: sequences of any length, 8 numbers per step",
+        f"output {scores!r} {format_shape(_DESIGN_SCORES)}, computed from the sequence",
+        f"your own layer {layer.class_name} ({layer.key!r}), with {objects[layer.layer.uid].count_params():,} "
+        f"parameters, a node of the functional graph",
+        f"your layers: {', '.join(kinds)}; any layers are fine around yours",
+        f"batches of {' and '.join(str(n) for n, _ in _DESIGN_RUNS)} sequences of "
+        f"{' and '.join(str(t) for _, t in _DESIGN_RUNS)} steps give one row of {_DESIGN_SCORES[-1]} scores each",
     ]
     return []
 
@@ -469,4 +827,29 @@ EXERCISES = [
                "inside one with strategy.scope(): block."),
         outline=((f"features (None, {_FEATURES})", "hidden: Dense 32, relu"), ("hidden: Dense 32, relu",
                  "dropout: Dropout 0.3"), ("dropout: Dropout 0.3", "classes: Dense 4, softmax"))),
+    Exercise(
+        id="ex6.4", title="Make document 002's CustomRNN accept any batch size", lesson=LESSON_10,
+        judge=_judge_any_batch_rnn, answer="your layer class (the class itself: CustomRNN, no parentheses)",
+        hints=("Run the cell that builds rnn_model and read the error from the bottom up: what shape does call() "
+               "receive while the model is built, and what is inputs.shape[0] then?",
+               "Only the line that makes the first state depends on the batch size. inputs.shape is the static "
+               "shape, known while the model is built (None for the batch); the batch that arrives at run time "
+               "can be read from the tensor itself.",
+               "keras.ops.shape(inputs)[0] is the batch size when the layer runs (a number, or a tensor inside a "
+               "traced step, never None); lesson 10, 'A custom layer inside a functional model', makes the same "
+               "fix. Keep everything else as it is.")),
+    Exercise(
+        id="ex6.5", title="Design a sequence classifier around a layer of your own", lesson=LESSONS_9_10,
+        judge=_judge_design_custom,
+        hints=("Start from keras.Input(shape=(None, 8)): None lets the number of steps change from batch to batch. "
+               "End with 3 scores per sequence.",
+               "Your layer can be simple: for example a dense layer applied to every step (a matmul on the last "
+               "axis, the only size known in build), or a weighted sum over the steps. Make its weights in build "
+               "from input_shape[-1].",
+               "Anything between the input and the scores is fine: your layer, then a pooling over the steps "
+               "(GlobalAveragePooling1D) and a Dense(3), for example. Check it on a batch of 5 sequences of 6 "
+               "steps with model.predict."),
+        outline=(("sequence (None, None, 8)", "your own layer (a keras.layers.Layer subclass with weights)"),
+                 ("your own layer (a keras.layers.Layer subclass with weights)", "any layers you choose"),
+                 ("any layers you choose", "scores (None, 3)"))),
 ]
