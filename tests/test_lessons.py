@@ -250,3 +250,13 @@ def test_every_exercise_set_links_back_to_lessons_that_exist() -> None:
         assert links, f"{ex.name} links back to its lessons (../NN_name.ipynb)"
         for link in links:
             assert (EXERCISES.parent / link).exists(), f"{ex.name} links ../{link}, which does not exist"
+
+
+def test_readme_lesson_table_lists_every_lesson_with_its_patterns() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for nb in NOTEBOOKS:
+        title = "".join(cells(nb)[0]["source"]).splitlines()[0].removeprefix("# ")
+        row = next((line for line in readme.splitlines() if f"](notebooks/{nb.name})" in line), None)
+        assert row is not None, f"README's lesson table has no row for {nb.name}"
+        patterns = sorted({t.removeprefix("pattern-") for c in cells(nb) for t in tags(c) if t.startswith("pattern-")})
+        assert row.startswith(f"| [{title}]") and f"| {' '.join(patterns)} |" in row, row
