@@ -314,8 +314,11 @@ def explain_raised(exc: BaseException, what: str, *, with_fix: bool = True) -> s
     if explanation.recognised:
         text = f"{what} raised {type(exc).__name__}: {explanation.title}. {explanation.why}"
         return f"{text} Fix: {explanation.fix}" if with_fix else text
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{what} raised {type(exc).__name__}: {first[:300]}"
+    message = explanation.original  # explain's reading of str(exc), which never raises
+    first = message.splitlines()[0][:300] if message else ""
+    if not first:
+        return f"{what} raised {type(exc).__name__}."
+    return f"{what} raised {type(exc).__name__}: {first}{'' if first.endswith(('.', '!', '?')) else '.'}"
 
 
 _raised = explain_raised

@@ -61,16 +61,7 @@ _BASE_ARGS = ("name", "trainable", "dtype")
 
 # -- private helpers (see the report: candidates for _exercises.py) ---------------------------------------------
 def _raised(exc: BaseException, what: str) -> str:
-    """Like the framework's own explanation of an error the student's code raised (that one is private)."""
-    from .._explain import explain
-
-    explanation = explain(exc)
-    if explanation.recognised:
-        return f"{what} raised {type(exc).__name__}: {explanation.title}. {explanation.why} Fix: {explanation.fix}"
-    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
-    if not first:
-        return f"{what} raised {type(exc).__name__}."
-    return f"{what} raised {type(exc).__name__}: {first}{'' if first.endswith(('.', '!', '?')) else '.'}"
+    return explain_raised(exc, what)
 
 
 def _told(exc: BaseException, what: str) -> str:
