@@ -37,7 +37,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "datasets": ("fapi_lab.datasets", None),
     "doctor": ("fapi_lab._doctor", "doctor"),
     "graph": ("fapi_lab._graph_view", "graph"),
-    "live": ("fapi_lab._graph_view", "live"),
+    "live": ("fapi_lab._live", "live"),
     "patterns": ("fapi_lab.patterns", None),
 }
 
@@ -59,7 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._gradients import gradients as gradients
     from ._graph_view import GraphView as GraphView
     from ._graph_view import graph as graph
-    from ._graph_view import live as live
+    from ._live import live as live
     from ._loss_weights import LossWeightLab as LossWeightLab
     from ._loss_weights import loss_weights as loss_weights
     from ._shapes import ShapeTrace as ShapeTrace

@@ -1,4 +1,4 @@
-"""``lab.graph()`` and ``lab.live()``: the layer graph as a clickable widget with a static picture.
+"""``lab.graph()``: the layer graph as a clickable widget with a static picture.
 
 The widget holds state and wiring only; pictures come from the pure renderers (``_render_dot`` through
 Graphviz, ``_render_layout`` when ``dot`` is missing, too slow or broken: it gets ``DOT_TIME_LIMIT`` seconds,
@@ -12,8 +12,6 @@ from __future__ import annotations
 import difflib
 import html
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,7 @@ from ._doctor import graphviz_install_command
 from ._layergraph import LayerGraph, flatten, graph_depth
 from ._render_dot import DotFailed, DotNotFound, GraphOptions, NodeColours, dot_to_svg, node_ids, to_dot
 
-__all__ = ["GraphView", "graph", "live", "render_svg"]
+__all__ = ["GraphView", "graph", "render_svg"]
 
 _STATIC = Path(__file__).with_name("_static")
 _MAX_HEIGHT = 620  # px: a tall graph scrolls inside the cell instead of making a 6,000-pixel image
@@ -354,42 +352,3 @@ def graph(model_or_tensor: Any, *, renderer: str = "auto", **options: Any) -> Gr
     except adapter.GraphReadError as exc:
         raise ValueError(str(exc)) from None
     return GraphView(source, renderer=renderer, **options)
-
-
-@contextmanager
-def live(*, shapes: bool = True, **options: Any) -> Iterator[GraphView]:
-    """Draw the graph as layers are called inside the ``with`` block; the shape table grows with it.
-
-    An error raised in the block (a shape that does not fit, say) is explained in the widget by
-    ``lab.explain`` and then raised as usual.
-
-    >>> with lab.live() as view:            # doctest: +SKIP
-    ...     x = keras.Input((784,), name="pixels")
-    ...     h = layers.Dense(64, name="hidden")(x)   # the picture grows with each call
-    """
-    from IPython.display import display
-
-    from ._explain import explain
-    from ._shapes import trace_graph
-
-    view = GraphView(None, **options)
-    table = widgets.HTML()
-    if shapes:
-        view.children = (*view.children, table)
-    handle = display(view, display_id=True)
-
-    def on_call(tensors: list[Any]) -> None:
-        graph_ = adapter.read_tensors(tensors)
-        view.set_graph(graph_)
-        if shapes:
-            table.value = trace_graph(graph_)._repr_html_()
-
-    try:
-        with adapter.record_calls(on_call):
-            yield view
-    except Exception as exc:
-        view._notice.value += explain(exc)._repr_html_()
-        raise
-    finally:
-        if handle is not None:  # the saved notebook keeps the final picture, not the empty first one
-            handle.update(view)
