@@ -57,7 +57,7 @@ def _hidden_activations(graph: Any, output_keys: set[str], want: str) -> list[Pr
             problems.append(Problem(
                 f"Hidden layer {node.key!r} has activation {node.layer.activation or 'linear'!r}; the task's hidden "
                 f"layers use {want!r}. Without a non-linear activation, two Dense layers in a row are no more "
-                f"powerful than one.", (node.key,)))
+                f"powerful than one.", (node.key,), code="hidden-activation"))
     return problems
 
 
@@ -71,13 +71,15 @@ def _judge_mnist(answer: Any, ctx: Context) -> list[Problem]:
     dense = nodes_of(graph, "Dense")
     if len(dense) != 3:
         return [Problem(f"Your model has {len(dense)} Dense layer{'s' * (len(dense) != 1)}; the task's has 3: two "
-                        f"hidden layers of 64 units and the output layer of 10.", tuple(n.key for n in dense))]
+                        f"hidden layers of 64 units and the output layer of 10.", tuple(n.key for n in dense),
+                        code="dense-count")]
     out_key = output_map(graph)["predictions"][0]
     problems += _hidden_activations(graph, {out_key}, "relu")
     last = graph.node(out_key)
     if (last.layer.activation or "linear") != "linear":
         problems.append(Problem(f"The output layer {out_key!r} has activation {last.layer.activation!r}; the task "
-                                f"asks for logits (no activation), as in document 000.", (out_key,)))
+                                f"asks for logits (no activation), as in document 000.", (out_key,),
+                                code="output-activation"))
     problems += expect_params(graph, 55_050)
     if problems:
         return problems
@@ -95,11 +97,13 @@ def _judge_image_input(answer: Any, ctx: Context) -> list[Problem]:
     problems = expect_inputs(graph, [(None, 28, 28)])
     if problems:
         problems[0] = Problem(problems[0].message + " The model should take the 28×28 images exactly as "
-                              "lab.datasets.mnist() returns them, and do the flattening itself.", problems[0].keys)
+                              "lab.datasets.mnist() returns them, and do the flattening itself.", problems[0].keys,
+                              code=problems[0].code)
         return problems
     outputs = output_map(graph)
     if len(outputs) != 1:
-        return [Problem(f"Your model has {len(outputs)} outputs; the task needs one: 10 scores per image.")]
+        return [Problem(f"Your model has {len(outputs)} outputs; the task needs one: 10 scores per image.",
+                        code="output-count")]
     (name, (key, shape)), = outputs.items()
     if tuple(shape) != (None, 10):
         extra = ""
@@ -107,11 +111,11 @@ def _judge_image_input(answer: Any, ctx: Context) -> list[Problem]:
             extra = (f" Each of the {shape[1]} rows of the image got its own 10 scores: Dense works on the last "
                      f"axis only. Flatten the image into one vector of 784 numbers before the first Dense layer.")
         return [Problem(f"Output {name!r} has shape {format_shape(shape)}; the task needs (None, 10).{extra}",
-                        (key,))]
+                        (key,), code="output-shape")]
     images = np.random.default_rng(0).random((4, 28, 28), dtype="float32")
     out = run_forward(model, images)
     if np.shape(out) != (4, 10):
-        raise Stop(f"On 4 images your model returned shape {np.shape(out)}, not (4, 10).")
+        raise Stop(f"On 4 images your model returned shape {np.shape(out)}, not (4, 10).", code="forward-shape")
     ctx.verified += ["input (None, 28, 28): images as they come", "output (None, 10): 10 scores per image",
                      "a forward pass on 4 images gives (4, 10)"]
     return []
@@ -129,11 +133,11 @@ def _judge_compile(answer: Any, ctx: Context) -> list[Problem]:
     model, graph = need_model(answer, ctx)
     if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
         raise Stop(f"{model.name!r} is not compiled yet: call model.compile(optimizer=..., loss=..., "
-                   f"metrics=[...]) before checking it.", answered=False)
+                   f"metrics=[...]) before checking it.", answered=False, code="not-answered:not-compiled")
     outputs = output_map(graph)
     if len(outputs) != 1 or tuple(next(iter(outputs.values()))[1]) != (None, 10):
         raise Stop("This exercise starts from lab.patterns.mnist_mlp(): one output of 10 logits. Compile that "
-                   "model, don't change it.")
+                   "model, don't change it.", code="model-changed")
     x, y = _digits()
     try:
         result = model.evaluate(x, y, verbose=0, return_dict=True)
@@ -142,7 +146,8 @@ def _judge_compile(answer: Any, ctx: Context) -> list[Problem]:
         if "shape" in text.lower() and ("(None, 10)" in text or "10)" in text or "one-hot" in text.lower()
                                         or "Arguments `target` and `output` must have the same" in text):
             raise Stop("Evaluating on the digits failed: the labels are whole numbers 0–9 (shape (n,)), but your "
-                       "loss expects one-hot vectors of 10 numbers. The 'sparse' losses take integer labels.") from None
+                       "loss expects one-hot vectors of 10 numbers. The 'sparse' losses take integer labels.",
+                       code="loss-wants-one-hot") from None
         raise
     logits = model.predict(x, verbose=0)
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -153,10 +158,10 @@ def _judge_compile(answer: Any, ctx: Context) -> list[Problem]:
         problems.append(Problem(
             f"Your loss on 64 digits is {result['loss']:.3f}, but the cross-entropy of these outputs is "
             f"{reference:.3f}: the loss does not read the outputs as logits. mnist_mlp() ends in Dense(10) without "
-            f"softmax, so the loss must apply the softmax itself (from_logits=True)."))
+            f"softmax, so the loss must apply the softmax itself (from_logits=True).", code="loss-not-from-logits"))
     if not any("acc" in name for name in result):
         problems.append(Problem(f"The compiled metrics are {sorted(k for k in result if k != 'loss') or 'none'}; "
-                                f"the task asks to watch the accuracy (metrics=['accuracy'])."))
+                                f"the task asks to watch the accuracy (metrics=['accuracy']).", code="metric-missing"))
     if problems:
         return problems
     ctx.verified += ["the loss reads the outputs as logits (it equals the cross-entropy worked out by hand)",
@@ -172,11 +177,12 @@ def _judge_from_sequential(answer: Any, ctx: Context) -> list[Problem]:
     problems = expect_inputs(graph, [(None, 64)])
     outputs = output_map(graph)
     if len(outputs) != 1:
-        problems.append(Problem(f"Your model has {len(outputs)} outputs; the Sequential model has one."))
+        problems.append(Problem(f"Your model has {len(outputs)} outputs; the Sequential model has one.",
+                                code="output-count"))
     elif tuple(next(iter(outputs.values()))[1]) != (None, 10):
         key, shape = next(iter(outputs.values()))
         problems.append(Problem(f"The output has shape {format_shape(shape)}; the Sequential model's is (None, 10).",
-                                (key,)))
+                                (key,), code="output-shape"))
     if problems:
         return problems
     out_key = next(iter(outputs.values()))[0]
@@ -184,7 +190,7 @@ def _judge_from_sequential(answer: Any, ctx: Context) -> list[Problem]:
     if (graph.node(out_key).layer.activation or "linear") != "softmax":
         problems.append(Problem(f"The output layer {out_key!r} has activation "
                                 f"{graph.node(out_key).layer.activation or 'linear'!r}; the Sequential model ends in "
-                                f"softmax.", (out_key,)))
+                                f"softmax.", (out_key,), code="output-activation"))
     problems += expect_params(graph, 3_466, explain="The Sequential model has Dense 32, Dense 32 and Dense 10 "
                                                     "after a 64-number input.")
     if problems:
@@ -239,7 +245,7 @@ def _parse_prediction(name: str, value: Any) -> tuple[tuple[Any, ...], int] | Pr
         text = repr(value)
         return Problem(f"Your entry for {name!r} is {text[:60]}; each entry is a pair: the output shape as a tuple "
                        f"(with None for the batch axis), then the number of parameters as a whole number, "
-                       f"e.g. ((None, 5), 12).")
+                       f"e.g. ((None, 5), 12).", code="prediction-format")
     return shape, int(count)
 
 
@@ -333,7 +339,7 @@ def _judge_predict(answer: Any, ctx: Context) -> list[Problem]:
     if not isinstance(answer, Mapping):
         raise Stop(f"The check needs a dict with one entry per layer of predict_me ({', '.join(map(repr, names))}): "
                    f"the layer's name, then the pair (output shape, number of parameters). You passed "
-                   f"{type(answer).__name__}.")
+                   f"{type(answer).__name__}.", code="wrong-kind:not-a-dict")
     problems: list[Problem] = []
     for key in answer:
         if key in truth or key == input_name:
@@ -341,11 +347,12 @@ def _judge_predict(answer: Any, ctx: Context) -> list[Problem]:
         close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.5)
         problems.append(Problem(f"Your dict has the key {key!r}, but predict_me has no layer of that name"
                                 + (f" (did you mean {close[0]!r}?)" if close else "")
-                                + f". Its layers are {', '.join(map(repr, names))}."))
+                                + f". Its layers are {', '.join(map(repr, names))}.", code="prediction-unknown-layer"))
     missing = [n for n in names if n not in answer]
     if missing:
         problems.append(Problem(f"Your dict has nothing for {', '.join(map(repr, missing))}: give every layer of "
-                                f"predict_me its (output shape, parameters), in the order of the code."))
+                                f"predict_me its (output shape, parameters), in the order of the code.",
+                                code="prediction-missing-layer"))
     if problems:
         return problems
     parsed: dict[str, tuple[tuple[Any, ...], int]] = {}
@@ -362,7 +369,7 @@ def _judge_predict(answer: Any, ctx: Context) -> list[Problem]:
     if no_batch:
         return [Problem(f"Your shapes for {', '.join(map(repr, no_batch))} leave out the batch axis. Keras writes "
                         f"every shape with the batch axis first, as None (any number of samples), the way "
-                        f"summary() prints it: put None in front and check again.")]
+                        f"summary() prints it: put None in front and check again.", code="prediction-no-batch-axis")]
     wrong_shapes, wrong_params = 0, 0
     for name in names:
         layer = layer_of[name]
@@ -375,18 +382,20 @@ def _judge_predict(answer: Any, ctx: Context) -> list[Problem]:
             if their_in != true_in and _follows(layer, their_in) == their_shape:
                 problems.append(Problem(f"{name!r}: your shape {format_shape(their_shape)} follows correctly from "
                                         f"your shape for {before!r}; it will come right once {before!r} is right.",
-                                        (name,)))
+                                        (name,), code="prediction-shape-carried"))
             else:
                 problems.append(Problem(f"{name!r}: the output shape is not {format_shape(their_shape)}. "
-                                        + _shape_advice(layer, true_in, their_shape), (name,)))
+                                        + _shape_advice(layer, true_in, their_shape), (name,), code="prediction-shape"))
         if their_params != true_params:
             wrong_params += 1
             if their_in != true_in and _fresh_params(layer, their_in) == their_params:
                 problems.append(Problem(f"{name!r}: {their_params:,} parameters follows correctly from your shape "
-                                        f"for {before!r}; it will come right once {before!r} is right.", (name,)))
+                                        f"for {before!r}; it will come right once {before!r} is right.", (name,),
+                                        code="prediction-params-carried"))
             else:
                 problems.append(Problem(f"{name!r}: the layer does not have {their_params:,} parameters. "
-                                        + _params_advice(layer, true_params, their_params, true_in), (name,)))
+                                        + _params_advice(layer, true_params, their_params, true_in), (name,),
+                                        code="prediction-params"))
     if problems:
         return problems
     total = sum(p for _, p in truth.values())
@@ -409,19 +418,20 @@ def _fresh_optimizer(answer: Any) -> Any:
     if isinstance(answer, bool) or (isinstance(answer, int | float) and not isinstance(answer, bool)):
         raise Stop(f"You passed the number {answer!r}. The check needs an optimizer (an optimizer object, or its "
                    f"name as a string), because a learning rate belongs to an optimizer: make one with that "
-                   f"learning_rate and pass the optimizer.")
+                   f"learning_rate and pass the optimizer.", code="wrong-kind:number")
     if isinstance(answer, str):
         try:
             return keras.optimizers.get(answer)
         except ValueError:
             raise Stop(f"Keras knows no optimizer called {answer!r}: names are such as 'sgd', 'rmsprop' and "
-                       f"'adam'; an optimizer object from keras.optimizers also sets the learning rate.") from None
+                       f"'adam'; an optimizer object from keras.optimizers also sets the learning rate.",
+                       code="wrong-kind:unknown-optimizer") from None
     if isinstance(answer, type):
         raise Stop(f"You passed the class {answer.__name__} itself: make an optimizer from it (call it, with the "
-                   f"learning rate you chose) and pass that.")
+                   f"learning rate you chose) and pass that.", code="wrong-kind:class")
     if not isinstance(answer, keras.optimizers.Optimizer):
         raise Stop(f"The check needs an optimizer, e.g. one of keras.optimizers; you passed "
-                   f"{type(answer).__name__}.")
+                   f"{type(answer).__name__}.", code="wrong-kind")
     return keras.optimizers.deserialize(keras.optimizers.serialize(answer))
 
 
@@ -448,7 +458,7 @@ def _judge_training_budget(answer: Any, ctx: Context) -> list[Problem]:
     except Exception as exc:
         from .._exercises import explain_raised
 
-        raise Stop(explain_raised(exc, "Training with your optimizer")) from None
+        raise Stop(explain_raised(exc, "Training with your optimizer"), code="raised") from None
     guess = math.log(10)
     name = type(optimizer).__name__
     try:
@@ -458,7 +468,7 @@ def _judge_training_budget(answer: Any, ctx: Context) -> list[Problem]:
     if not all(math.isfinite(v) for v in history):
         return [Problem(f"With {setting} the loss became {history[-1]} (not a number) during training: the steps "
                         f"were so large that the weights overflowed. A step is learning rate × gradient (lesson 2): "
-                        f"try a learning rate 10 or 100 times smaller.")]
+                        f"try a learning rate 10 or 100 times smaller.", code="training-diverged")]
     predictions = np.asarray(model(x_test)).argmax(axis=1)
     accuracy = float(np.mean(predictions == y_test))
     losses = " → ".join(f"{v:.2f}" for v in history)
@@ -476,13 +486,15 @@ def _judge_training_budget(answer: Any, ctx: Context) -> list[Problem]:
                 common > 0.5 * len(x_test) else "")
         return [Problem(f"{said} The steps are too large: each one overshoots, so the loss does not fall steadily "
                         f"(an untrained model starts near ln 10 = {guess:.2f}, the cost of guessing one digit in "
-                        f"10).{same} Try a smaller learning rate.")]
+                        f"10).{same} Try a smaller learning rate.", code="steps-too-large")]
     if history[0] - history[-1] < 0.5:
         return [Problem(f"{said} The steps are too small: in {BUDGET_EPOCHS} epochs the weights barely moved, so "
                         f"the loss hardly fell. Try a larger learning rate (steps are learning rate × gradient), "
-                        f"or an optimizer that adapts its steps, such as RMSprop or Adam (lesson 2).")]
+                        f"or an optimizer that adapts its steps, such as RMSprop or Adam (lesson 2).",
+                        code="steps-too-small")]
     return [Problem(f"{said} It is learning, but not fast enough: try a somewhat larger learning rate, or one of "
-                    f"the optimizers that adapt their steps (lesson 2). If the loss goes up, you went too far.")]
+                    f"the optimizers that adapt their steps (lesson 2). If the loss goes up, you went too far.",
+                    code="learning-too-slow")]
 
 
 def _percent(fraction: float) -> str:
@@ -519,11 +531,11 @@ def _judge_photo_classifier(answer: Any, ctx: Context) -> list[Problem]:
                       f"use fewer units.")
         return [Problem(f"Your model has {params:,} parameters; the task allows {DESIGN_MAX_PARAMS:,}. "
                         f"{heavy.key!r} ({heavy.class_name}) holds {heavy.layer.params:,} of them ({share:.0%})."
-                        + advice, (heavy.key,))]
+                        + advice, (heavy.key,), code="param-budget")]
     photos = np.random.default_rng(17).random((4, 32, 32, 3), dtype="float32")
     out = np.asarray(run_forward(model, photos))
     if out.shape != (4, 10):
-        raise Stop(f"On 4 photos your model returned shape {out.shape}, not (4, 10).")
+        raise Stop(f"On 4 photos your model returned shape {out.shape}, not (4, 10).", code="forward-shape")
     kinds = sorted({n.class_name for n in graph.nodes if n.kind != "input"})
     ctx.verified += [f"input {photo!r} {format_shape(DESIGN_PHOTO)}: a photo as it comes",
                      f"output {scores!r} {format_shape(DESIGN_CLASSES)}, computed from the photo",

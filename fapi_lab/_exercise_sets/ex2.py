@@ -59,11 +59,12 @@ def _unpack(answer: Any, names: tuple[str, ...], exercise_id: str) -> tuple[Any,
     if not isinstance(answer, tuple | list) or len(answer) != len(names):
         together = ", ".join(names)
         raise Stop(f"This check needs {len(names)} models together, in this order: "
-                   f"lab.check({exercise_id!r}, ({together})). Run the check cell as it is given.")
+                   f"lab.check({exercise_id!r}, ({together})). Run the check cell as it is given.",
+                   code="wrong-kind:not-a-tuple")
     for name, value in zip(names, answer, strict=True):
         if value is ...:
             raise Stop(f"Replace the ... in the exercise cell with your model {name}, run that cell, then run this "
-                       f"check again.", answered=False)
+                       f"check again.", answered=False, code="not-answered")
     return tuple(answer)
 
 
@@ -82,7 +83,8 @@ def _weighted_nodes(graph: LayerGraph) -> list[Node]:
 def _sample(graph: LayerGraph, count: int, seed: int) -> np.ndarray:
     shape = graph.node(graph.inputs[0]).output_shapes[0]
     if any(d is None for d in shape[1:]):
-        raise Stop(f"The input has shape {format_shape(shape)}; the check needs a fixed shape for one sample.")
+        raise Stop(f"The input has shape {format_shape(shape)}; the check needs a fixed shape for one sample.",
+                   code="input-shape")
     return np.random.default_rng(seed).random((count, *shape[1:]), dtype="float32")
 
 
@@ -93,7 +95,7 @@ def _bottleneck(graph: LayerGraph) -> tuple[int, Node]:
                   if n.kind != "input" and n.output_shapes and n.key not in graph.output_keys]
     if not candidates:
         raise Stop("The autoencoder has no layer between its input and its output, so it has no bottleneck. Run "
-                   "the cell that loads it again, unchanged.")
+                   "the cell that loads it again, unchanged.", code="model-changed")
     return min(candidates, key=lambda item: (_size(item[1].output_shapes[0]), item[0]))
 
 
@@ -109,7 +111,7 @@ def _judge_encoder(answer: Any, ctx: Context) -> list[Problem]:
         end = whole.node(whole.output_keys[0]).output_shapes[0]
         raise Stop(f"encoder is the autoencoder itself (it ends at {format_shape(end)}, the reconstruction). The "
                    f"task asks for a second model: the same input, but ending at the bottleneck {bottleneck.key!r} "
-                   f"{format_shape(code_shape)}.")
+                   f"{format_shape(code_shape)}.", code="encoder-is-autoencoder")
     known = {n.layer.uid: n for n in whole.nodes}
     copies = [n for n in _weighted_nodes(graph) if n.layer.uid not in known]
     if copies:
@@ -124,14 +126,14 @@ def _judge_encoder(answer: Any, ctx: Context) -> list[Problem]:
             f"the same numbers copied in, training one model would no longer change the other.{names_note} "
             f"keras.Model(inputs, outputs) copies nothing: build the encoder from tensors of the autoencoder's own "
             f"graph (its input, and the output of one of its layers), so the encoder reuses the layers that "
-            f"training changed.", tuple(n.key for n in copies))]
+            f"training changed.", tuple(n.key for n in copies), code="encoder-new-layers")]
     problems = expect_inputs(graph, [whole.node(whole.inputs[0]).output_shapes[0]])
     outputs = output_map(graph)
     if len(outputs) != 1:
         listing = ", ".join(f"{n} {format_shape(s)}" for n, (_, s) in outputs.items())
         problems.append(Problem(f"Your encoder has {len(outputs)} outputs ({listing}); an encoder has one: the "
                                 f"code at the bottleneck {bottleneck.key!r} {format_shape(code_shape)}.",
-                                tuple(k for k, _ in outputs.values())))
+                                tuple(k for k, _ in outputs.values()), code="output-count"))
     if problems:
         return problems
     (_, (out_key, out_shape)), = outputs.items()
@@ -143,7 +145,7 @@ def _judge_encoder(answer: Any, ctx: Context) -> list[Problem]:
         return [Problem(f"Your encoder ends at {out_key!r} {format_shape(out_shape)}: it {side}. The encoder ends "
                         f"where the autoencoder is narrowest, at its bottleneck {bottleneck.key!r} "
                         f"{format_shape(code_shape)}: the code that the decoder half rebuilds the image from.",
-                        (out_key,))]
+                        (out_key,), code="encoder-wrong-end")]
     x = _sample(whole, 8, seed=21)
     saved = autoencoder.get_weights()
     try:
@@ -157,7 +159,7 @@ def _judge_encoder(answer: Any, ctx: Context) -> list[Problem]:
     if not same or not follows:
         return [Problem(f"On 8 images your encoder's output differs from the autoencoder's {bottleneck.key!r} "
                         f"output: check that the encoder starts at the autoencoder's input and takes the path "
-                        f"through the autoencoder's layers.", (out_key,))]
+                        f"through the autoencoder's layers.", (out_key,), code="computes-otherwise")]
     layer_names = ", ".join(repr(n.key) for n in _weighted_nodes(graph))
     in_shape = graph.node(graph.inputs[0]).output_shapes[0]
     ctx.verified += [f"input {format_shape(in_shape)}, the autoencoder's own input shape",
@@ -179,7 +181,7 @@ def _judge_ensemble(answer: Any, ctx: Context) -> list[Problem]:
         return [Problem(f"Your ensemble has {len(graph.inputs)} inputs ({listing}): each member would look at a "
                         f"different sample, so their predictions are not about the same thing and their average "
                         f"means nothing. An ensemble feeds ONE sample to every member: make one keras.Input and "
-                        f"call each of the three models on that same tensor.", tuple(graph.inputs))]
+                        f"call each of the three models on that same tensor.", tuple(graph.inputs), code="input-count")]
     problems = expect_inputs(graph, [(None, 128)])
     if problems:
         return problems
@@ -193,53 +195,58 @@ def _judge_ensemble(answer: Any, ctx: Context) -> list[Problem]:
                  if dense else "")
         return [Problem(f"Your ensemble calls no model: the task averages three whole models, each made by "
                         f"get_model(), each called on the input like a layer.{extra}",
-                        tuple(n.key for n in dense))]
+                        tuple(n.key for n in dense), code="no-member-models")]
     if len(members) == 1 and len(calls) > 1:
         name = calls[0].key
         return [Problem(f"Your ensemble calls the same model {name!r} {len(calls)} times: one set of weights, so "
                         f"the {len(calls)} predictions are identical and their average is just that model's "
                         f"prediction. Make three separate models (three get_model() calls), each with its own "
-                        f"weights, and call each one once.", tuple(n.key for n in calls))]
+                        f"weights, and call each one once.", tuple(n.key for n in calls), code="same-member-model")]
     if len(members) != 3:
         listing = ", ".join(repr(v[0].key) for v in members.values())
         return [Problem(f"Your ensemble calls {len(members)} model{'s' * (len(members) != 1)} ({listing}); the "
-                        f"task averages three.", tuple(n.key for n in calls))]
+                        f"task averages three.", tuple(n.key for n in calls), code="member-count")]
     outputs = output_map(graph)
     if len(outputs) != 1:
         listing = ", ".join(f"{n} {format_shape(s)}" for n, (_, s) in outputs.items())
         return [Problem(f"Your ensemble has {len(outputs)} outputs ({listing}): the three predictions side by "
                         f"side. An ensemble gives one prediction per sample: merge the three into their average "
-                        f"and make that the only output.", tuple(k for k, _ in outputs.values()))]
+                        f"and make that the only output.", tuple(k for k, _ in outputs.values()), code="output-count")]
     (out_name, (out_key, out_shape)), = outputs.items()
     merge = graph.node(out_key)
     if merge.class_name == "Concatenate":
         return [Problem(f"Your output {out_name!r} {format_shape(out_shape)} is a Concatenate: it puts the three "
                         f"predictions side by side, 3 numbers per sample, instead of combining them into one. "
-                        f"Merge them with an average, which keeps the members' shape (None, 1).", (out_key,))]
+                        f"Merge them with an average, which keeps the members' shape (None, 1).", (out_key,),
+                        code="merge-concatenate")]
     if merge.class_name == "Add":
         return [Problem(f"Your output {out_name!r} is an Add: the sum of three predictions is about three times "
                         f"too large. An ensemble averages them: use the merge that divides by the number of "
-                        f"members.", (out_key,))]
+                        f"members.", (out_key,), code="merge-add")]
     if merge.kind == "model":
         return [Problem(f"Your output is model {out_key!r} itself: the three predictions are never merged. Merge "
-                        f"the three members' outputs with an average and make that the output.", (out_key,))]
+                        f"the three members' outputs with an average and make that the output.", (out_key,),
+                        code="not-merged")]
     if tuple(out_shape) != (None, 1):
         return [Problem(f"Your output {out_name!r} has shape {format_shape(out_shape)}; the average of three "
-                        f"(None, 1) predictions is (None, 1).", (out_key,))]
+                        f"(None, 1) predictions is (None, 1).", (out_key,), code="output-shape")]
     feeding = set(graph.predecessors(out_key))
     unmerged = [v[0].key for v in members.values() if v[0].key not in feeding]
     if unmerged:
         return [Problem(f"Model{'s' * (len(unmerged) > 1)} {', '.join(map(repr, unmerged))} "
                         f"{'are' if len(unmerged) > 1 else 'is'} called but not merged into the output: the "
-                        f"average must take all three members' predictions.", tuple(unmerged))]
+                        f"average must take all three members' predictions.", tuple(unmerged),
+                        code="member-not-merged")]
     objects = [model.get_layer(v[0].name) for v in members.values()]
     if not all(isinstance(m, keras.Model) for m in objects):
-        raise Stop("The check could not find your three member models by their names: give each a different name.")
+        raise Stop("The check could not find your three member models by their names: give each a different name.",
+                   code="member-names")
     x = _sample(graph, 4, seed=22)
     mean = np.mean([run_forward(m, x, what=f"Member {m.name!r}") for m in objects], axis=0)
     if not np.allclose(run_forward(model, x, what="Your ensemble"), mean, atol=1e-5):
         return [Problem(f"On 4 samples your output {out_name!r} is not the mean of the three members' "
-                        f"predictions: the merge must average them, with nothing after it.", (out_key,))]
+                        f"predictions: the merge must average them, with nothing after it.", (out_key,),
+                        code="not-an-average")]
     params = total_params(graph)
     ctx.verified += ["one input (None, 128), shared by all members",
                      f"three separate models ({', '.join(repr(m.name) for m in objects)}), each called once",
@@ -310,7 +317,8 @@ def _judge_round_trip(answer: Any, ctx: Context) -> list[Problem]:
     what = "a function round_trip(model, folder) that returns the loaded model"
     if isinstance(answer, keras.layers.Layer):  # a model is callable too: the result of calling round_trip
         raise Stop(f"The check needs {what}; you passed a model ({type(answer).__name__} {answer.name!r}). Pass the "
-                   f"function itself, without calling it (no parentheses): the check calls it on a model of its own.")
+                   f"function itself, without calling it (no parentheses): the check calls it on a model of its own.",
+                   code="wrong-kind:called")
     round_trip = need_callable(answer, what=what)
     model, x = _tiny_trained_model()
     before = model.predict(x, verbose=0)
@@ -319,21 +327,23 @@ def _judge_round_trip(answer: Any, ctx: Context) -> list[Problem]:
         try:
             loaded = round_trip(model, folder)
         except Exception as exc:
-            raise Stop(_saving_error(exc, folder)) from None
+            raise Stop(_saving_error(exc, folder), code="raised:saving") from None
         files = _files(folder)
     if loaded is None:
         return [Problem("Your round_trip returned None: it must end by returning the model that loading gave back "
-                        "(a function without return gives None).")]
+                        "(a function without return gives None).", code="returned-none")]
     if loaded is model:
         return [Problem("Your round_trip returned the very model it was given, not the one loaded from the file: "
-                        "that proves nothing about what the file holds. Return the model that loading gives back.")]
+                        "that proves nothing about what the file holds. Return the model that loading gives back.",
+                        code="returned-original")]
     if not isinstance(loaded, keras.Model):
         text = repr(loaded)
         return [Problem(f"Your round_trip returned a {type(loaded).__name__} ({text[:60]}); it should return the "
-                        f"model loaded back from the file (a keras.Model).")]
+                        f"model loaded back from the file (a keras.Model).", code="returned-wrong-kind")]
     if not files:
         return [Problem("Your round_trip wrote nothing inside the folder it was given: save the model into that "
-                        "folder (the check gives a new, empty one each time and looks there for the file).")]
+                        "folder (the check gives a new, empty one each time and looks there for the file).",
+                        code="nothing-saved")]
     keras_files = [f for f in files if f.endswith(".keras")]
     if not keras_files:
         weights = [f for f in files if f.endswith(".weights.h5")]
@@ -341,35 +351,38 @@ def _judge_round_trip(answer: Any, ctx: Context) -> list[Problem]:
         if legacy:
             return [Problem(f"Your round_trip saved {legacy[0]!r}: HDF5, Keras 2's format, which Keras 3 still "
                             f"reads and writes but calls legacy (model.save warns about it, and some models do "
-                            f"not load back from it). The native format is one .keras file: name the file so.")]
+                            f"not load back from it). The native format is one .keras file: name the file so.",
+                            code="saved-hdf5")]
         if weights:
             return [Problem(f"Your round_trip saved the weights only ({weights[0]!r}): no architecture, no compile "
                             f"settings, no optimizer state. Rebuilding the model around them needs the code that "
-                            f"built it; the task asks to save the whole model, in one .keras file.")]
+                            f"built it; the task asks to save the whole model, in one .keras file.",
+                            code="saved-weights-only")]
         listing = ", ".join(repr(f) for f in files[:4])
         return [Problem(f"Your round_trip wrote {listing} but no .keras file: save the whole model to one file "
-                        f"whose name ends in .keras.")]
+                        f"whose name ends in .keras.", code="no-keras-file")]
     problems = []
     if loaded.name != model.name or [la.name for la in loaded.layers] != [la.name for la in model.layers]:
         problems.append(Problem(f"The loaded model is {loaded.name!r} with layers "
                                 f"{[la.name for la in loaded.layers]}; the model given to round_trip is "
                                 f"{model.name!r} with {[la.name for la in model.layers]}: return the model loaded "
-                                f"from the file you saved, unchanged."))
+                                f"from the file you saved, unchanged.", code="loaded-other-model"))
     try:
         after = loaded.predict(x, verbose=0)
     except Exception as exc:
-        raise Stop(_raised(exc, "Predicting with the loaded model")) from None
+        raise Stop(_raised(exc, "Predicting with the loaded model"), code="raised:forward") from None
     if np.shape(after) != np.shape(before) or not np.allclose(after, before, atol=1e-6):
         problems.append(Problem("The loaded model's predictions differ from the original's on the same 16 samples: "
                                 "the trained weights did not survive the round trip. A whole-model .keras file "
-                                "keeps them."))
+                                "keeps them.", code="weights-lost"))
     if getattr(loaded, "optimizer", None) is None or not getattr(loaded, "compiled", True):
         problems.append(Problem("The loaded model is not compiled: its loss, metrics and optimizer were lost, so "
                                 "training cannot simply continue. Saving the whole model keeps the compile "
-                                "settings; rebuilding from a config or weights does not."))
+                                "settings; rebuilding from a config or weights does not.", code="compile-lost"))
     elif int(loaded.optimizer.iterations.numpy()) != steps:
         problems.append(Problem("The loaded model's optimizer starts from scratch (its step count was reset): the "
-                                "optimizer's state was not saved with the model. A whole-model .keras file keeps it."))
+                                "optimizer's state was not saved with the model. A whole-model .keras file keeps it.",
+                                code="optimizer-state-lost"))
     if problems:
         return problems
     ctx.verified += [f"saved one .keras file inside the folder it was given ({len(files)} file"
@@ -410,7 +423,7 @@ def _judge_nested(answer: Any, ctx: Context) -> list[Problem]:
                 f"The layers of {label} ({', '.join(map(repr, inlined))}) sit directly in your model, one by one, "
                 f"instead of {label} as one call: your model starts from {label}'s own input tensor, so Keras sees "
                 f"its layers, not the model. Make a new keras.Input and call the model {label} on it, like a "
-                f"layer.", tuple(inlined)))
+                f"layer.", tuple(inlined), code="layers-not-nested"))
             continue
         want = (in_shape, code_shape) if given is encoder else (code_shape, out_shape)
         lookalike = [k for k, n in calls.items() if called[k] is not encoder and called[k] is not decoder
@@ -421,10 +434,11 @@ def _judge_nested(answer: Any, ctx: Context) -> list[Problem]:
             problems.append(Problem(
                 f"Your model calls model {lookalike[0]!r}, which is not the {label} the task gives but a separate "
                 f"model with its own weights{same_name}: training your autoencoder would not train {label}. Call "
-                f"{label} itself.", (lookalike[0],)))
+                f"{label} itself.", (lookalike[0],), code="lookalike-model"))
         else:
             problems.append(Problem(f"Your model never calls {label}: the task chains the two given models, "
-                                    f"encoder_model then decoder_model, each called like a layer."))
+                                    f"encoder_model then decoder_model, each called like a layer.",
+                                    code="model-not-called"))
     if problems:
         return problems
     enc_key, dec_key = found["encoder_model"], found["decoder_model"]
@@ -432,24 +446,27 @@ def _judge_nested(answer: Any, ctx: Context) -> list[Problem]:
         before = ", ".join(repr(k) for k in graph.predecessors(dec_key))
         return [Problem(f"decoder_model ({dec_key!r}) is called on {before}, not on the output of encoder_model "
                         f"({enc_key!r}): the decoder rebuilds the image from the encoder's code "
-                        f"{format_shape(code_shape)}.", (dec_key,))]
+                        f"{format_shape(code_shape)}.", (dec_key,), code="decoder-input")]
     outputs = output_map(graph)
     if len(outputs) != 1 or next(iter(outputs.values()))[0] != dec_key:
         listing = ", ".join(f"{n} {format_shape(s)}" for n, (_, s) in outputs.items())
         return [Problem(f"Your model's outputs are {listing}; the task's one output is what decoder_model "
-                        f"({dec_key!r}) gives, {format_shape(out_shape)}.", tuple(k for k, _ in outputs.values()))]
+                        f"({dec_key!r}) gives, {format_shape(out_shape)}.", tuple(k for k, _ in outputs.values()),
+                        code="output-wrong")]
     extra = [n.key for n in graph.nodes if n.kind not in ("input", "model")]
     if extra:
         return [Problem(f"Your model has layers of its own besides the two models ({', '.join(map(repr, extra))}); "
-                        f"the task's autoencoder is only the two given models, one after the other.", tuple(extra))]
+                        f"the task's autoencoder is only the two given models, one after the other.", tuple(extra),
+                        code="extra-layers")]
     x = _sample(graph, 4, seed=24)
     chained = run_forward(decoder, run_forward(encoder, x, what="encoder_model"), what="decoder_model")
     if not np.allclose(run_forward(model, x, what="Your autoencoder"), chained, atol=1e-5):
-        raise Stop("On 4 images your autoencoder computes something else than the two models one after the other.")
+        raise Stop("On 4 images your autoencoder computes something else than the two models one after the other.",
+                   code="computes-otherwise")
     params = total_params(graph)
     if params != encoder.count_params() + decoder.count_params():
         raise Stop(f"Your autoencoder has {params:,} parameters, not the {encoder.count_params():,} + "
-                   f"{decoder.count_params():,} of the two models.")
+                   f"{decoder.count_params():,} of the two models.", code="param-count")
     ctx.verified += [f"one new input {format_shape(in_shape)}",
                      f"calls encoder_model as one layer: {format_shape(in_shape)} → {format_shape(code_shape)}",
                      f"then decoder_model as one layer on its output: {format_shape(code_shape)} → "
@@ -503,22 +520,23 @@ def _judge_migration(answer: Any, ctx: Context) -> list[Problem]:
     what = "the function save_and_restore(folder) that returns (model, fresh_model, restored)"
     if isinstance(answer, tuple | list | keras.layers.Layer):
         raise Stop(f"The check needs {what}; you passed what it returned. Pass the function itself, without "
-                   f"calling it (no parentheses): the check calls it with a new, empty folder of its own.")
+                   f"calling it (no parentheses): the check calls it with a new, empty folder of its own.",
+                   code="wrong-kind:called")
     function = need_callable(answer, what=what)
     with tempfile.TemporaryDirectory(prefix="fapi_lab_ex2_5_") as folder:
         try:
             returned = function(folder)
         except Exception as exc:
-            raise Stop(_migration_error(exc, folder)) from None
+            raise Stop(_migration_error(exc, folder), code="raised:migration") from None
         files = _files(folder)
     if not isinstance(returned, tuple | list) or len(returned) != 3:
         raise Stop(f"Your function returned {_kind(returned)}; it should return the three models, in this order: "
-                   f"model, fresh_model, restored (as the starter code's last line does).")
+                   f"model, fresh_model, restored (as the starter code's last line does).", code="returned-wrong-kind")
     named = dict(zip(("model", "fresh_model", "restored"), returned, strict=True))
     for name, value in named.items():
         if not isinstance(value, keras.Model):
             raise Stop(f"{name} is {_kind(value)}, not a keras.Model: return the three models, in this order: "
-                       f"model, fresh_model, restored.")
+                       f"model, fresh_model, restored.", code="returned-wrong-kind")
     fresh, restored = named["fresh_model"], named["restored"]
     model, graph = need_model(named["model"], ctx, what="model: the document's model")
     problems = expect_inputs(graph, [(None, 32)])
@@ -528,46 +546,53 @@ def _judge_migration(answer: Any, ctx: Context) -> list[Problem]:
         return [Problem(f"model is not the document's model any more: that one takes 32 numbers, has a Dense "
                         f"layer of 10 units with relu, then one of 10 units without activation "
                         f"({MIGRATE_PARAMS} parameters). Keep the model as the starter code builds it: the task "
-                        f"only makes the code run in Keras 3.")]
+                        f"only makes the code run in Keras 3.", code="model-changed")]
     x = np.random.default_rng(25).random((8, 32), dtype="float32")
     trained = model.predict(x, verbose=0)
     if fresh is model:
         problems.append(Problem("fresh_model is model itself. Document 003's fresh_model is rebuilt from the "
-                                "architecture alone: a second model with the same layers and new weights."))
+                                "architecture alone: a second model with the same layers and new weights.",
+                                code="fresh-is-model"))
     elif weight_ids(fresh) & weight_ids(model):
         problems.append(Problem("fresh_model uses model's own layers (the same weights, as a model made from "
                                 "model's tensors would): training one would change the other. Document 003 rebuilds "
-                                "it from the architecture alone: new layers, new weights."))
+                                "it from the architecture alone: new layers, new weights.",
+                                code="fresh-shares-weights"))
     elif _architecture(fresh) != _architecture(model):
         problems.append(Problem("fresh_model has other layers or settings than model: rebuilt from model's "
-                                "architecture, it has exactly the same layers, in the same order."))
+                                "architecture, it has exactly the same layers, in the same order.",
+                                code="fresh-differs"))
     elif np.allclose(run_forward(fresh, x, what="fresh_model"), trained, atol=1e-6):
         problems.append(Problem("fresh_model computes exactly what the trained model computes: it has the trained "
                                 "weights, so it is the whole model again (loaded from the file, or copied). "
                                 "Document 003's fresh_model is the architecture only, with new weights: the "
-                                "architecture written as text, and a model rebuilt from that text."))
+                                "architecture written as text, and a model rebuilt from that text.",
+                                code="fresh-has-weights"))
     if restored is model:
         problems.append(Problem("restored is model itself, not a model loaded from a file: that proves nothing "
-                                "about what was saved. Return what loading the file gives back."))
+                                "about what was saved. Return what loading the file gives back.",
+                                code="restored-is-model"))
     elif not [f for f in files if f.endswith(".keras")]:
         legacy = [f for f in files if f.endswith(".h5")]
         problems.append(Problem(
             f"Your function wrote {', '.join(repr(f) for f in files[:3]) or 'no file'} in the folder it was "
             f"given, but no .keras file" + (": .h5 is Keras 2's HDF5 format, which Keras 3 calls legacy "
                                             "(lesson 3)" if legacy else "")
-            + ". Save the whole model, inside the folder, to one file whose name ends in .keras, and load that."))
+            + ". Save the whole model, inside the folder, to one file whose name ends in .keras, and load that.",
+                                code="no-keras-file"))
     else:
         after = run_forward(restored, x, what="restored")
         if np.shape(after) != np.shape(trained) or not np.allclose(after, trained, atol=1e-6):
             problems.append(Problem("restored computes something else than the trained model on the same 8 "
                                     "samples: the trained weights did not come back. Load the file the whole model "
-                                    "was saved to."))
+                                    "was saved to.", code="weights-lost"))
         elif getattr(restored, "optimizer", None) is None or not getattr(restored, "compiled", False):
             problems.append(Problem("restored is not compiled: the compile settings and the optimizer were lost. "
-                                    "Load the whole-model .keras file, which keeps them."))
+                                    "Load the whole-model .keras file, which keeps them.", code="compile-lost"))
         elif int(restored.optimizer.iterations.numpy()) != int(model.optimizer.iterations.numpy()):
             problems.append(Problem("restored's optimizer starts again from step 0: its state was not saved with "
-                                    "the model. Load the whole-model .keras file, which keeps it."))
+                                    "the model. Load the whole-model .keras file, which keeps it.",
+                                    code="optimizer-state-lost"))
     if problems:
         return problems
     ctx.verified += ["the old code runs in Keras 3 (documents 001, 003 and 000 mended)",
@@ -591,14 +616,16 @@ def _judge_three_models(answer: Any, ctx: Context) -> list[Problem]:
     problems: list[Problem] = []
     for label, g in (("autoencoder", graph), ("encoder", enc_graph)):
         _, more = match_inputs(g, {"image": DESIGN_IMAGE}, dtypes={"image": "float"})
-        problems += [Problem(f"{label}: {p.message}", p.keys if label == "autoencoder" else ()) for p in more]
+        problems += [Problem(f"{label}: {p.message}", p.keys if label == "autoencoder" else (),
+                             code=f"{label}-{p.code}") for p in more]
     _, more = match_outputs(graph, {"reconstruction": DESIGN_IMAGE})
-    problems += [Problem(f"autoencoder: {p.message}", p.keys) for p in more]
+    problems += [Problem(f"autoencoder: {p.message}", p.keys, code=f"autoencoder-{p.code}") for p in more]
     _, more = match_outputs(dec_graph, {"reconstruction": DESIGN_IMAGE})
-    problems += [Problem(f"decoder: {p.message}") for p in more]
+    problems += [Problem(f"decoder: {p.message}", code=f"decoder-{p.code}") for p in more]
     enc_out = output_map(enc_graph)
     if len(enc_out) != 1:
-        problems.append(Problem(f"encoder has {len(enc_out)} outputs; an encoder gives one code per image."))
+        problems.append(Problem(f"encoder has {len(enc_out)} outputs; an encoder gives one code per image.",
+                                code="output-count"))
     if problems:
         return problems
     _, code_shape = next(iter(enc_out.values()))
@@ -606,34 +633,38 @@ def _judge_three_models(answer: Any, ctx: Context) -> list[Problem]:
     if code_size is None or code_size > DESIGN_CODE_MAX:
         size = f"{code_size} numbers per image" if code_size else "a size that depends on the input"
         return [Problem(f"encoder's code has shape {format_shape(code_shape)}: {size}; the task squeezes each image "
-                        f"into at most {DESIGN_CODE_MAX} numbers. Make the layer that gives the code smaller.")]
+                        f"into at most {DESIGN_CODE_MAX} numbers. Make the layer that gives the code smaller.",
+                        code="code-too-large")]
     dec_in = dec_graph.node(dec_graph.inputs[0]).output_shapes[0] if len(dec_graph.inputs) == 1 else None
     if dec_in is None or tuple(dec_in) != tuple(code_shape):
         listing = ", ".join(format_shape(dec_graph.node(k).output_shapes[0]) for k in dec_graph.inputs)
         return [Problem(f"decoder takes {listing}, but the encoder's code is {format_shape(code_shape)}: the decoder "
-                        f"reads exactly what the encoder gives, so its one input has the code's shape.")]
+                        f"reads exactly what the encoder gives, so its one input has the code's shape.",
+                        code="decoder-input")]
     whole = weight_ids(autoencoder)
     for label, part in (("encoder", encoder), ("decoder", decoder)):
         own = weight_ids(part)
         if not own:
             problems.append(Problem(f"{label} has no weights at all, so there is nothing it could learn: give it at "
-                                    f"least one layer with weights (a Dense layer or a convolution)."))
+                                    f"least one layer with weights (a Dense layer or a convolution).",
+                                    code="no-weights"))
         elif not own <= whole:
             problems.append(Problem(
                 f"{label} has weights of its own that the autoencoder does not use: its layers are new ones, not "
                 f"the autoencoder's, so training the autoencoder would not train it (the same names do not make "
                 f"the same layers). Build {label} from the very layers the autoencoder uses: call the same layer "
-                f"objects, or call the {label} model inside the autoencoder."))
+                f"objects, or call the {label} model inside the autoencoder.", code="new-weights"))
     if problems:
         return problems
     if not (weight_ids(encoder) | weight_ids(decoder)) >= whole:
         return [Problem("The autoencoder has weights that are in neither the encoder nor the decoder: the two "
-                        "halves together should make up the whole autoencoder.")]
+                        "halves together should make up the whole autoencoder.", code="weights-outside")]
     images = np.random.default_rng(26).random((4, 28, 28), dtype="float32")
     chained = run_forward(decoder, run_forward(encoder, images, what="encoder"), what="decoder")
     if not np.allclose(run_forward(autoencoder, images, what="autoencoder"), chained, atol=1e-5):
         return [Problem("On 4 images the autoencoder computes something else than the decoder applied to the "
-                        "encoder's code: the autoencoder should be exactly the encoder, then the decoder.")]
+                        "encoder's code: the autoencoder should be exactly the encoder, then the decoder.",
+                        code="computes-otherwise")]
     ctx.verified += ["autoencoder: (None, 28, 28) → (None, 28, 28); any layers in between",
                      f"encoder: (None, 28, 28) → a code of {code_size} numbers per image, {format_shape(code_shape)}",
                      f"decoder: {format_shape(code_shape)} → (None, 28, 28)",

@@ -93,10 +93,10 @@ def _call_builder(answer: Any) -> Any:
             message += (" Here the text and the question are encoded to vectors of different sizes. Adding "
                         "them cannot work, and would blur the two encodings into one anyway: the task keeps "
                         "both, side by side, in one longer vector (a concatenation), which works for any sizes.")
-        raise Stop(message) from None
+        raise Stop(message, code="raised") from None
     if result is None or result is ...:
         raise Stop("Your function returned None: finish it so that it builds the model and ends with "
-                   "return model.", answered=False)
+                   "return model.", answered=False, code="not-answered:returned-none")
     return result
 
 
@@ -123,13 +123,13 @@ def _judge_ticket(answer: Any, ctx: Context) -> list[Problem]:
             problems.append(Problem(
                 f"The {name!r} head never sees {_quote(missing)}: it reads {reads}. Each head should read the "
                 f"features that combine title, body and tags (the concatenation of the starter code), so that "
-                f"every input can inform its answer.", (key,)))
+                f"every input can inform its answer.", (key,), code="head-input"))
         activation = _head_activation(graph, key)
         if activation != "linear":
             problems.append(Problem(
                 f"The {name!r} head has activation {activation!r}; in this task both heads give logits (no "
                 f"activation), as the priority head of the starter code does: the losses of lesson 5 apply the "
-                f"sigmoid and softmax themselves (from_logits=True).", (key,)))
+                f"sigmoid and softmax themselves (from_logits=True).", (key,), code="head-activation"))
     if problems:
         return problems
     problems += expect_params(graph, TICKET_PARAMS, explain=(
@@ -141,7 +141,8 @@ def _judge_ticket(answer: Any, ctx: Context) -> list[Problem]:
     predictions = _by_output(run_forward(model, x), graph)
     got = {name: tuple(np.shape(predictions.get(name))) for name in TICKET_OUTPUTS}
     if got != {"priority": (4, 1), "department": (4, 4)}:
-        raise Stop(f"On 4 tickets your model returned shapes {got}, not priority (4, 1) and department (4, 4).")
+        raise Stop(f"On 4 tickets your model returned shapes {got}, not priority (4, 1) and department (4, 4).",
+                   code="forward-shape")
     ctx.verified += ["inputs 'title' and 'body' (word ids, int32) and 'tags' (None, 12)",
                      "outputs 'priority' (None, 1) and 'department' (None, 4), both logits",
                      "both heads read the features of all three inputs",
@@ -171,12 +172,13 @@ def _check_keys(given: Mapping[str, Any], wanted: tuple[str, ...], what: str, *,
         problems.append(Problem(
             f"Your {what} has the key {key!r}, but the model has no {kind} of that name"
             + (f" (did you mean {close[0]!r}?)" if close else "")
-            + f". Its {kind}s are {_quote(wanted)} ({where}): the keys must be exactly these names."))
+            + f". Its {kind}s are {_quote(wanted)} ({where}): the keys must be exactly these names.",
+                                code="dict-unknown-key"))
     missing = [k for k in wanted if k not in given]
     if missing:
         problems.append(Problem(
             f"Your {what} has nothing for {_quote(missing)}: a dict needs one entry per {kind}, keyed by "
-            f"the {kind}'s name ({_quote(wanted)})."))
+            f"the {kind}'s name ({_quote(wanted)}).", code="dict-missing-key"))
     return problems
 
 
@@ -216,7 +218,8 @@ def _judge_named_outputs(answer: Any, ctx: Context) -> list[Problem]:
         return problems
     if not getattr(model, "compiled", False) or model.get_compile_config() is None:
         raise Stop(f"{model.name!r} is not compiled yet: name the outputs, then call model.compile(optimizer=..., "
-                   f"loss={{...}}, loss_weights={{...}}) before checking it.", answered=False)
+                   f"loss={{...}}, loss_weights={{...}}) before checking it.", answered=False,
+                   code="not-answered:not-compiled")
     config = model.get_compile_config()
     names = tuple(TICKET_OUTPUTS)
     loss, weights = config.get("loss"), config.get("loss_weights")
@@ -225,27 +228,31 @@ def _judge_named_outputs(answer: Any, ctx: Context) -> list[Problem]:
                  "silently and weighs the wrong losses." if isinstance(weights, Mapping) else "")
         problems.append(Problem(
             f"You compiled with {_kind_of(loss)} as the loss; the task asks for one loss per output, in a dict "
-            f"keyed by the output names {_quote(names)}. A dict cannot get the order of the outputs wrong.{mixed}"))
+            f"keyed by the output names {_quote(names)}. A dict cannot get the order of the outputs wrong.{mixed}",
+                                code="loss-not-a-dict"))
     else:
         problems += _check_keys(loss, names, "dict of losses")
     if not isinstance(weights, Mapping):
         problems.append(Problem(
             f"You compiled with {_kind_of(weights)} as the loss weights; the task weighs the losses "
-            f"priority 1.0 and department 0.2, in a dict keyed by the same names as the losses."))
+            f"priority 1.0 and department 0.2, in a dict keyed by the same names as the losses.",
+                                code="weights-not-a-dict"))
     else:
         problems += _check_keys(weights, names, "dict of loss weights")
         for name, want in TICKET_WEIGHTS.items():
             got = weights.get(name)
             if got is not None and not (isinstance(got, Real) and math.isclose(float(got), want, rel_tol=1e-6)):
-                problems.append(Problem(f"The loss weight of {name!r} is {got!r}; the task's is {want}."))
+                problems.append(Problem(f"The loss weight of {name!r} is {got!r}; the task's is {want}.",
+                                        code="loss-weight-value"))
     if isinstance(loss, Mapping) and isinstance(weights, list | tuple):
         problems.append(Problem(
             "Mixing the forms (a dict of losses with a list of weights, or the other way round) is what lesson 5 "
-            "warns about: write both as dicts."))
+            "warns about: write both as dicts.", code="mixed-forms"))
     if isinstance(loss, Mapping) and "sparse" in _loss_name(loss.get("department")):
         problems.append(Problem(
             "The 'department' targets are one-hot vectors of 4 numbers per ticket (lab.datasets.ticket_data), so "
-            "its loss is the categorical cross-entropy; the 'sparse' one expects whole-number labels instead."))
+            "its loss is the categorical cross-entropy; the 'sparse' one expects whole-number labels instead.",
+                                code="loss-sparse"))
     if problems:
         return problems
 
@@ -253,7 +260,7 @@ def _judge_named_outputs(answer: Any, ctx: Context) -> list[Problem]:
     try:
         scores = model.evaluate(x, y, batch_size=64, verbose=0, return_dict=True)
     except Exception as exc:
-        raise Stop(_raised(exc, "Evaluating your compiled model on 64 tickets")) from None
+        raise Stop(_raised(exc, "Evaluating your compiled model on 64 tickets"), code="raised:evaluate") from None
     head_losses = {name: float(scores[f"{name}_loss"]) for name in names if f"{name}_loss" in scores}
     if len(head_losses) == len(names):
         intended = sum(TICKET_WEIGHTS[n] * head_losses[n] for n in names)
@@ -261,7 +268,8 @@ def _judge_named_outputs(answer: Any, ctx: Context) -> list[Problem]:
             return [Problem(
                 f"On 64 tickets the total loss is {scores['loss']:.4f}, but 1.0 × priority_loss + 0.2 × "
                 f"department_loss is {intended:.4f}: Keras did not apply the weights to the outputs you meant. "
-                f"Write the losses and the weights the same way, both as dicts keyed by output name.")]
+                f"Write the losses and the weights the same way, both as dicts keyed by output name.",
+                            code="weights-not-applied")]
     predictions = _by_output(model.predict(x, batch_size=64, verbose=0), graph)
     outputs = output_map(graph)
     kinds = {"priority": ("binary cross-entropy", "sigmoid", _sigmoid),
@@ -279,7 +287,7 @@ def _judge_named_outputs(answer: Any, ctx: Context) -> list[Problem]:
                       f"treat the outputs as logits.")
             problems.append(Problem(
                 f"The loss of {name!r} gives {got:.3f} on 64 tickets, but the {kind} of these outputs is "
-                f"{reference:.3f}: the task trains {name!r} with a {kind}. {advice}", (key,)))
+                f"{reference:.3f}: the task trains {name!r} with a {kind}. {advice}", (key,), code="loss-kind"))
     if problems:
         return problems
 
@@ -288,9 +296,10 @@ def _judge_named_outputs(answer: Any, ctx: Context) -> list[Problem]:
         clone.compile_from_config(config)
         history = clone.fit(x, y, epochs=1, batch_size=32, verbose=0)
     except Exception as exc:
-        raise Stop(_raised(exc, "A short fit of your compiled model (on a copy)")) from None
+        raise Stop(_raised(exc, "A short fit of your compiled model (on a copy)"), code="raised:fit") from None
     if not np.isfinite(history.history["loss"][-1]):
-        return [Problem("A short fit of your compiled model gave a loss that is not a number: check the losses.")]
+        return [Problem("A short fit of your compiled model gave a loss that is not a number: check the losses.",
+                        code="loss-not-a-number")]
     ctx.verified += ["outputs named 'priority' (None, 1) and 'department' (None, 4)",
                      "one loss per output, in a dict keyed by those names; each reads its output correctly",
                      "loss weights in a dict: the total loss is 1.0 × priority_loss + 0.2 × department_loss",
@@ -305,25 +314,27 @@ def _judge_loss_weights(answer: Any, ctx: Context) -> list[Problem]:
     if isinstance(answer, list | tuple):
         raise Stop(f"This is a list of {len(answer)} weights. Keras would match it to the outputs by position "
                    f"(age, income, gender); the task asks for a dict keyed by the output names, which cannot get "
-                   f"the order wrong.")
+                   f"the order wrong.", code="weights-as-list")
     if not isinstance(answer, Mapping):
         kind = "None" if answer is None else f"a {type(answer).__name__}"
-        raise Stop(f"The check needs a dict of loss weights keyed by output name; you passed {kind}.")
+        raise Stop(f"The check needs a dict of loss weights keyed by output name; you passed {kind}.",
+                   code="wrong-kind")
     problems = _check_keys(answer, SOCIAL_OUTPUTS, "dict of loss weights")
     for name in SOCIAL_OUTPUTS:
         if name not in answer:
             continue
         value = answer[name]
         if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
-            problems.append(Problem(f"The weight of {name!r} is {value!r}; a loss weight is a number."))
+            problems.append(Problem(f"The weight of {name!r} is {value!r}; a loss weight is a number.",
+                                    code="weight-not-a-number"))
         elif value < 0:
             problems.append(Problem(
                 f"The weight of {name!r} is {value}: a negative weight makes training push that head's loss "
-                f"up instead of down. Loss weights are positive numbers."))
+                f"up instead of down. Loss weights are positive numbers.", code="weight-negative"))
         elif value == 0:
             problems.append(Problem(
                 f"The weight of {name!r} is 0: that head's loss no longer counts, so the head would never learn. "
-                f"Give every head a positive weight."))
+                f"Give every head a positive weight.", code="weight-zero"))
     if problems:
         return problems
 
@@ -339,7 +350,7 @@ def _judge_loss_weights(answer: Any, ctx: Context) -> list[Problem]:
             f"{ratio:.0f} times less, and the check "
             f"allows at most {BALANCE_FACTOR:.0f}. Training would mostly serve {largest!r}. Lower the weight of "
             f"{largest!r} or raise the weight of {smallest!r}, until weight × typical loss is about the same for "
-            f"every head.")]
+            f"every head.", code="weights-unbalanced")]
 
     model = patterns.social_media_model(compiled=False)
     model.compile(optimizer="rmsprop",
@@ -350,7 +361,7 @@ def _judge_loss_weights(answer: Any, ctx: Context) -> list[Problem]:
     expected = sum(float(answer[n]) * float(scores[f"{n}_loss"]) for n in SOCIAL_OUTPUTS)
     if not math.isclose(float(scores["loss"]), expected, rel_tol=1e-3):
         return [Problem("Keras did not apply these weights as expected to the social-media model; check that "
-                        "every value is a plain number.")]
+                        "every value is a plain number.", code="weights-not-applied")]
     ctx.verified += ["a dict with one positive weight per output: 'age', 'income' and 'gender'",
                      f"weight × typical late loss is within {BALANCE_FACTOR:.0f}× across the three heads, so no "
                      f"head dominates the total",
@@ -379,7 +390,7 @@ def _shared_encoder(graph: LayerGraph) -> list[Problem]:
                 f"set of weights for both. The task gives the text and the question separate encoders, each with "
                 f"its own Embedding and its own LSTM: they are different kinds of text, and the task encodes them "
                 f"to different sizes (embeddings of 64 and 32 numbers per word, LSTMs of 32 and 16 units). Make "
-                f"each layer twice, once for each input.", tuple(n.key for n in nodes))]
+                f"each layer twice, once for each input.", tuple(n.key for n in nodes), code="encoder-shared")]
     return []
 
 
@@ -401,12 +412,12 @@ def _embedding_sizes(graph: LayerGraph) -> list[Problem]:
                 f"vocabulary of {got_in} words, each turned into {got_out:,} numbers. The arguments are the wrong "
                 f"way round, the mistake document 004 makes in its social-media model: the first argument of "
                 f"Embedding is the vocabulary size (how many different word ids it accepts, here {vocabulary:,}), "
-                f"the second the size of each word's vector (here {size}).", (node.key,)))
+                f"the second the size of each word's vector (here {size}).", (node.key,), code="embedding-sizes"))
         elif got_in != vocabulary:
             problems.append(Problem(
                 f"Embedding {node.key!r} (the {which}'s) accepts word ids below {got_in:,}, but the task's "
                 f"{which} has a vocabulary of {vocabulary:,} words: its first argument, the vocabulary size, "
-                f"should be {vocabulary:,}.", (node.key,)))
+                f"should be {vocabulary:,}.", (node.key,), code="embedding-vocabulary"))
     return problems
 
 
@@ -437,19 +448,19 @@ def _judge_question_answering(answer: Any, ctx: Context) -> list[Problem]:
                 f"Your model joins the two encodings with {node.class_name} {node.key!r}, which combines them "
                 f"value by value into one vector of the same size: the text's and the question's numbers get "
                 f"mixed, and both must have the same size. The task concatenates them instead: side by side, "
-                f"each keeps its own numbers.", (node.key,))]
+                f"each keeps its own numbers.", (node.key,), code="merge-by-value")]
         return [Problem(
             "The task encodes the text and the question separately, each with its own embedding and LSTM, and "
             "then concatenates the two encodings (one from the text, one from the question) before the answer "
             "layer. Your model does not have such a concatenation: lab.graph(model) shows where the paths meet.",
-            tuple(n.key for n in merges) or (answer_key,))]
+            tuple(n.key for n in merges) or (answer_key,), code="encodings-not-separate")]
     problems += expect_class_count(graph, "LSTM", 2, why="The text and the question each get their own LSTM.")
     activation = _head_activation(graph, answer_key)
     if activation != "softmax":
         problems.append(Problem(
             f"The answer layer {answer_key!r} has activation {activation!r}; the task asks for a softmax over the "
             f"500 possible answer words, as document 004 does (trained with categorical cross-entropy).",
-            (answer_key,)))
+            (answer_key,), code="answer-activation"))
     if problems:
         return problems
     problems += expect_params(graph, QA_PARAMS, explain=(
@@ -460,7 +471,8 @@ def _judge_question_answering(answer: Any, ctx: Context) -> list[Problem]:
     x, _ = datasets.question_answering_data(n=4, seed=1)
     out = np.asarray(run_forward(model, x))
     if out.shape != (4, 500) or not np.allclose(out.sum(axis=1), 1.0, atol=1e-3):
-        raise Stop(f"On 4 questions your model returned shape {out.shape}, not 4 probability rows of 500.")
+        raise Stop(f"On 4 questions your model returned shape {out.shape}, not 4 probability rows of 500.",
+                   code="forward-shape")
     ctx.verified += ["inputs 'text' and 'question' (word ids, int32); output 'answer' (None, 500), softmax",
                      "both inputs reach the answer: each is encoded on its own, then the two are concatenated",
                      f"{QA_PARAMS:,} parameters, as document 004's model",
@@ -478,11 +490,11 @@ FEED_METRIC_WORDS = {"priority": "the mean absolute error", "department": "the a
 def _pair(answer: Any, names: tuple[str, str], exercise_id: str) -> tuple[Any, Any]:
     if not isinstance(answer, tuple | list) or len(answer) != len(names):
         raise Stop(f"This check needs {len(names)} things together, in this order: lab.check({exercise_id!r}, "
-                   f"({', '.join(names)})). Run the check cell as it is given.")
+                   f"({', '.join(names)})). Run the check cell as it is given.", code="wrong-kind:not-a-tuple")
     for name, value in zip(names, answer, strict=True):
         if value is ...:
             raise Stop(f"Replace the ... in the exercise cell with your {name}, run that cell, then run this check "
-                       f"again.", answered=False)
+                       f"again.", answered=False, code="not-answered")
     return answer[0], answer[1]
 
 
@@ -492,11 +504,13 @@ def _structure_problems(spec: Any, wanted: tuple[str, ...], what: str, model_wor
         return [Problem(
             f"The {what} in your dataset's elements are a {type(spec).__name__} of {len(spec)}, matched to the "
             f"model's {model_word}s by position. The task asks for a dict keyed by the {model_word} names "
-            f"({_quote(wanted)}): a dict cannot get the order wrong, and it is what the model's names are for.")]
+            f"({_quote(wanted)}): a dict cannot get the order wrong, and it is what the model's names are for.",
+                        code="dataset-by-position")]
     if not isinstance(spec, Mapping):
         return [Problem(
             f"The {what} in your dataset's elements are one tensor; the model has {len(wanted)} {model_word}s "
-            f"({_quote(wanted)}): give a dict with one entry per {model_word}, keyed by its name.")]
+            f"({_quote(wanted)}): give a dict with one entry per {model_word}, keyed by its name.",
+                        code="dataset-one-tensor")]
     return _check_keys(spec, wanted, f"dataset's dict of {what}", kind=model_word)
 
 
@@ -510,20 +524,20 @@ def _metric_problems(history: Mapping[str, Any]) -> list[Problem]:
             f"One epoch of fit reports {keys}: the losses only, no metric per output. compile(metrics=...) takes "
             f"the metrics of each output, in a dict keyed by the output names, like the losses: the task asks for "
             f"{FEED_METRIC_WORDS['priority']} of 'priority' and {FEED_METRIC_WORDS['department']} of "
-            f"'department'.")]
+            f"'department'.", code="metrics-missing")]
     swapped = (any(m in FEED_METRICS["department"] for m in found["priority"])
                and any(m in FEED_METRICS["priority"] for m in found["department"]))
     if swapped:
         return [Problem(
             f"One epoch of fit reports 'priority_{found['priority'][0]}' and 'department_{found['department'][0]}': "
             f"each output got the other's metric. A list of metrics is matched to the outputs by position, "
-            f"silently; a dict keyed by output name cannot get them crossed.")]
+            f"silently; a dict keyed by output name cannot get them crossed.", code="metrics-swapped")]
     for name, accepted in FEED_METRICS.items():
         if not any(m in accepted for m in found[name]):
             have = ", ".join(repr(f"{name}_{m}") for m in found[name]) or "its loss only"
             problems.append(Problem(
                 f"For {name!r}, fit reports {have}; the task asks for {FEED_METRIC_WORDS[name]} of {name!r} "
-                f"(reported as '{name}_{accepted[0]}')."))
+                f"(reported as '{name}_{accepted[0]}').", code="metric-wrong"))
     return problems
 
 
@@ -536,10 +550,11 @@ def _judge_feed_dataset(answer: Any, ctx: Context) -> list[Problem]:
     if not isinstance(dataset, tf.data.Dataset):
         kind = "a dict of arrays" if isinstance(dataset, Mapping) else _kind_of(dataset)
         raise Stop(f"ticket_ds is {kind}, not a tf.data.Dataset: the task feeds fit from a dataset that yields "
-                   f"batches (lesson 5, 'Training: data by name'). Make one from the arrays x and y.")
+                   f"batches (lesson 5, 'Training: data by name'). Make one from the arrays x and y.",
+                   code="wrong-kind:not-a-dataset")
     if not getattr(model, "compiled", False) or model.get_compile_config() is None:
         raise Stop(f"{model.name!r} is not compiled yet: compile it with the losses of the starter code and the "
-                   f"metrics the task asks for, then check again.", answered=False)
+                   f"metrics the task asks for, then check again.", answered=False, code="not-answered:not-compiled")
     inputs, outputs = tuple(graph.inputs), tuple(output_map(graph))
     spec = dataset.element_spec
     if isinstance(spec, Mapping) or not isinstance(spec, tuple) or len(spec) != 2:
@@ -547,7 +562,7 @@ def _judge_feed_dataset(answer: Any, ctx: Context) -> list[Problem]:
             (f"a tuple of {len(spec)}" if isinstance(spec, tuple) else "one tensor")
         return [Problem(f"Each element of your dataset is {listing}; fit needs each element to be a pair (inputs, "
                         f"targets): a dict of the inputs and a dict of the targets. Make the dataset from both "
-                        f"together, x and y.")]
+                        f"together, x and y.", code="dataset-not-pairs")]
     problems = _structure_problems(spec[0], inputs, "inputs", "input")
     problems += _structure_problems(spec[1], outputs, "targets", "output")
     if problems:
@@ -558,26 +573,28 @@ def _judge_feed_dataset(answer: Any, ctx: Context) -> list[Problem]:
         if len(got.shape) == len(want) - 1:
             return [Problem(f"Your dataset's elements are single tickets ('{name}' has shape "
                             f"{tuple(got.shape)} in each element, the shape of one sample): fit would read each "
-                            f"as a batch. Batch the dataset: {FEED_BATCH} tickets per element.")]
+                            f"as a batch. Batch the dataset: {FEED_BATCH} tickets per element.",
+                            code="dataset-not-batched")]
         want_dtype = graph.node(name).output_dtypes[0] if graph.node(name).output_dtypes else "float32"
         if want_dtype.startswith("int") and not got.dtype.is_integer:
             problems.append(Problem(
                 f"Your dataset gives '{name}' as {got.dtype.name}, but the model's input '{name}' takes word ids "
                 f"as {want_dtype}. Keras would quietly cast the floats back; keep ids whole numbers from the "
-                f"start (the documents' float32 ids are one of their mistakes).", (name,)))
+                f"start (the documents' float32 ids are one of their mistakes).", (name,), code="dataset-dtype"))
     if problems:
         return problems
     first = next(iter(dataset.take(1)))
     size = int(tf.shape(first[0][inputs[0]])[0])
     if size != FEED_BATCH:
         return [Problem(f"The first batch of your dataset holds {size} tickets; the task asks for batches of "
-                        f"{FEED_BATCH}.")]
+                        f"{FEED_BATCH}.", code="batch-size")]
     try:
         copy = keras.models.clone_model(model)
         copy.compile_from_config(model.get_compile_config())
         history = copy.fit(dataset, epochs=1, verbose=0, shuffle=False).history
     except Exception as exc:
-        raise Stop(explain_raised(exc, "One epoch of fit on your dataset (with a copy of your model)")) from None
+        raise Stop(explain_raised(exc, "One epoch of fit on your dataset (with a copy of your model)"),
+                   code="raised:fit") from None
     problems = _metric_problems(history)
     if problems:
         return problems
@@ -619,11 +636,13 @@ def _judge_image_caption(answer: Any, ctx: Context) -> list[Problem]:
         node = small[0]
         return [Problem(f"Embedding {node.key!r} accepts word ids below {node.layer.config['input_dim']:,}, but the "
                         f"captions use a vocabulary of {DESIGN_VOCABULARY:,} words: its first argument, the "
-                        f"vocabulary size, must be at least {DESIGN_VOCABULARY:,}.", (node.key,))]
+                        f"vocabulary size, must be at least {DESIGN_VOCABULARY:,}.", (node.key,),
+                        code="embedding-vocabulary")]
     predictions = _by_output(run_forward(model, data), graph)
     got = {word: tuple(np.shape(predictions.get(outputs[word]))) for word in DESIGN_OUTPUTS}
     if got != {"label": (3, 10), "score": (3, 1)}:
-        raise Stop(f"On 3 images with captions your model returned {got}, not label (3, 10) and score (3, 1).")
+        raise Stop(f"On 3 images with captions your model returned {got}, not label (3, 10) and score (3, 1).",
+                   code="forward-shape")
     ctx.verified += [f"inputs {found['image']!r} (None, 32, 32, 3) and {found['caption']!r} (word ids, "
                      f"{graph.node(found['caption']).output_dtypes[0]}, any length)",
                      f"outputs {outputs['label']!r} (None, 10) and {outputs['score']!r} (None, 1)",

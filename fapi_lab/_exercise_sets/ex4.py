@@ -112,7 +112,7 @@ def _need_signature(fn: Callable[..., Any], signature: str, *args: Any, **kwargs
         inspect.signature(fn).bind(None, *args, **kwargs)
     except TypeError as exc:
         raise Stop(f"The check calls your function like the task's {signature}, and Python says: {exc}. Give "
-                   f"it exactly the task's arguments.") from None
+                   f"it exactly the task's arguments.", code="wrong-kind:signature") from None
     except ValueError:  # no signature to read (a builtin): let the call itself tell
         return
 
@@ -124,16 +124,17 @@ def _need_tensor(result: Any, case: str) -> Any:
         return result
     if result is None:
         raise Stop(f"Called on {case}, your function returned None: it must end by returning the block's output "
-                   f"tensor (the result of its last layer call), so that blocks can be chained.")
+                   f"tensor (the result of its last layer call), so that blocks can be chained.",
+                   code="not-answered:returned-none")
     if isinstance(result, keras.Model):
         raise Stop(f"Called on {case}, your function returned a model ({result.name!r}); the task's block returns "
                    f"the output tensor, so it can be used in the middle of a bigger model. Return the tensor "
-                   f"and leave keras.Model to whoever calls the block.")
+                   f"and leave keras.Model to whoever calls the block.", code="wrong-kind:returned-model")
     if isinstance(result, list | tuple):
         raise Stop(f"Called on {case}, your function returned a {type(result).__name__} of {len(result)} items; "
-                   f"the task's block returns one tensor.")
+                   f"the task's block returns one tensor.", code="wrong-kind:returned-list")
     raise Stop(f"Called on {case}, your function returned a {type(result).__name__}, not a symbolic tensor: "
-               f"return the output of the block's last layer call.")
+               f"return the output of the block's last layer call.", code="wrong-kind:returned-other")
 
 
 def _as_model(call: _Call, ctx: Context, case: str, name: str) -> tuple[Any, LayerGraph]:
@@ -144,10 +145,10 @@ def _as_model(call: _Call, ctx: Context, case: str, name: str) -> tuple[Any, Lay
         model = keras.Model(call.x, y, name=name)
     except ValueError as exc:
         if "not connected" not in str(exc):
-            raise Stop(_raised(exc, f"Making a model of your block on {case}")) from None
+            raise Stop(_raised(exc, f"Making a model of your block on {case}"), code="raised:model") from None
         raise Stop(f"Called on {case}, your function returned a tensor that is not computed from the x it was "
                    f"given. Build the block on the argument x: don't make a new keras.Input inside the "
-                   f"function, and don't use a tensor from an earlier cell.") from None
+                   f"function, and don't use a tensor from an earlier cell.", code="block-not-on-x") from None
     return need_model(model, ctx)
 
 
@@ -164,8 +165,9 @@ def _built(answer: Any, merge_advice: str) -> Any:
         if _MERGE_MISMATCH.search(str(exc)):
             met = " and ".join(format_shape(s) for s in _shapes_in(exc)[:2]) or "two different shapes"
             raise Stop(f"Calling your function raised {type(exc).__name__}: an add got {met}. An add sums value "
-                       f"by value, so both tensors need the same shape. {merge_advice}") from None
-        raise Stop(_raised(exc, "Calling your function")) from None
+                       f"by value, so both tensors need the same shape. {merge_advice}",
+                       code="raised:add-shapes") from None
+        raise Stop(_raised(exc, "Calling your function"), code="raised") from None
 
 
 
@@ -249,7 +251,7 @@ def _no_skip_message(graph: LayerGraph, add: Node, in_key: str) -> Problem:
     return Problem(f"Your add {add.key!r} {what}. One input of the add must be the main path's output, the "
                    f"other the block's input {in_key!r} itself, or, when the shapes differ, {in_key!r} through "
                    f"a 1×1 convolution of its own (beside the main path, not after it).",
-                   (add.key, *dict.fromkeys(srcs)))
+                   (add.key, *dict.fromkeys(srcs)), code="no-skip")
 
 
 def _shape_of(text: str) -> Shape | None:
@@ -308,8 +310,8 @@ def _residual_raised(call: _Call, case: str, want: Shape) -> Problem:
             f"inputs need the same shape, but here the main path changes the {differ} of x and the shortcut "
             f"does not. When x does not have the main path's shape, bring the shortcut to it with a 1×1 "
             f"convolution ({want[-1]} filters, with the block's strides) before adding: a linear projection.",
-            keys)
-    return Problem(_raised(exc, f"Calling your residual_block on {case}"), keys)
+            keys, code="raised:add-shapes")
+    return Problem(_raised(exc, f"Calling your residual_block on {case}"), keys, code="raised")
 
 
 def _residual_shape_problem(got: Shape, want: Shape, case: str, key: str, strides: int) -> Problem:
@@ -325,7 +327,7 @@ def _residual_shape_problem(got: Shape, want: Shape, case: str, key: str, stride
     else:
         text += (" With strides=2 the block halves the height and width (rounded up): the main path's first "
                  "convolution takes the strides, and so does the shortcut's projection.")
-    return Problem(text, (key,))
+    return Problem(text, (key,), code="block-output-shape")
 
 
 def _main_path_problem(graph: LayerGraph, on_main: list[str], case: str, filters: int, strides: int
@@ -339,27 +341,27 @@ def _main_path_problem(graph: LayerGraph, on_main: list[str], case: str, filters
         return Problem(f"Called on {case}, your main path has {len(convs)} convolution{'s' * (len(convs) != 1)} "
                        f"({listing}); the task's main path has two 3×3 convolutions, the first with the block's "
                        f"strides and relu, then the second. Keep the shortcut as it is and give the main path "
-                       f"exactly those two.", tuple(on_main))
+                       f"exactly those two.", tuple(on_main), code="main-path-convs")
     wide = [n for n in convs if _kernel(n) != (3, 3)]
     if wide:
         size = "×".join(map(str, _kernel(wide[0])))
         return Problem(f"Called on {case}, your main path's convolution {wide[0].key!r} has a {size} window; both "
-                       f"convolutions of the task's main path are 3×3.", (wide[0].key,))
+                       f"convolutions of the task's main path are 3×3.", (wide[0].key,), code="main-path-window")
     off = [n for n in convs if n.layer.config.get("filters") != filters]
     if off:
         return Problem(f"Called on {case}, your main path's convolution {off[0].key!r} has "
                        f"{off[0].layer.config.get('filters')} filters; both convolutions of the task's main path have "
-                       f"`filters` filters ({filters} here).", (off[0].key,))
+                       f"`filters` filters ({filters} here).", (off[0].key,), code="main-path-filters")
     first, second = convs
     if _strides(first) != (strides, strides):
         return Problem(f"Called on {case}, your main path's first convolution {first.key!r} has strides "
                        f"{_strides(first)[0]} and the second {second.key!r} strides {_strides(second)[0]}; the task "
                        f"gives the block's strides ({strides}) to the first convolution and 1 to the second.",
-                       (first.key, second.key))
+                       (first.key, second.key), code="main-path-strides")
     if not _relu_follows(graph, first):
         return Problem(f"Called on {case}, your main path's first convolution {first.key!r} has no relu after it, "
                        f"so the two convolutions in a row make one linear map (one 5×5 convolution could compute "
-                       f"it). The task's first convolution uses relu.", (first.key,))
+                       f"it). The task's first convolution uses relu.", (first.key,), code="main-path-relu")
     return None
 
 
@@ -382,13 +384,13 @@ def _residual_case(fn: Callable[..., Any], ctx: Context, case_spec: tuple[Shape,
     if not adds and concat:
         return [Problem(f"Your block joins the paths with a concatenate ({concat[0].key!r}), which stacks their "
                         f"channels side by side. A residual connection adds them: output = x + f(x), so the "
-                        f"layers only learn a correction to x.", (concat[0].key,))], "", None
+                        f"layers only learn a correction to x.", (concat[0].key,), code="merge-concatenate")], "", None
     if got != want:
         return [_residual_shape_problem(got, want, case, out_key, strides)], "", None
     if not adds:
         return [Problem(f"Called on {case}, your block has no add: nothing carries x around the convolutions. A "
                         f"residual connection adds the block's input (the shortcut) to the output of the main "
-                        f"path.", (out_key,))], "", None
+                        f"path.", (out_key,), code="no-add")], "", None
     found = [(add, _residual_pair(graph, add, in_key)) for add in adds]
     good = [(add, pair) for add, pair in found if pair is not None]
     if not good:
@@ -404,7 +406,7 @@ def _residual_case(fn: Callable[..., Any], ctx: Context, case_spec: tuple[Shape,
                 f"Called on {case}: x already has the shape of the main path's output {format_shape(want)}, so "
                 f"the shortcut should be x itself (an identity shortcut: no weights, and the cleanest path for "
                 f"the gradient). Yours goes through {', '.join(map(repr, on_shortcut))} ({params:,} parameters). "
-                f"Project the shortcut only when the shapes differ.", tuple(on_shortcut)))
+                f"Project the shortcut only when the shapes differ.", tuple(on_shortcut), code="shortcut-not-identity"))
             continue
         if not identity:
             convs = [k for k in on_shortcut if _is_conv(graph.node(k))]
@@ -415,13 +417,14 @@ def _residual_case(fn: Callable[..., Any], ctx: Context, case_spec: tuple[Shape,
                     f"Called on {case}: the shortcut's convolution {wide[0]!r} has a {size} window. A projection "
                     f"shortcut is a 1×1 convolution: it only maps x's channels (and, with strides, its size) to "
                     f"the main path's, so the shortcut stays cheap and almost direct. Looking at neighbours is the "
-                    f"main path's job.", (wide[0],)))
+                    f"main path's job.", (wide[0],), code="shortcut-window"))
                 continue
             if not convs:
                 problems.append(Problem(
                     f"Called on {case}: your shortcut reshapes x with {', '.join(map(repr, on_shortcut))} only. "
                     f"The task's projection is a 1×1 convolution with the block's strides, a linear map that "
-                    f"learns how x's channels become the main path's.", tuple(on_shortcut)))
+                    f"learns how x's channels become the main path's.", tuple(on_shortcut),
+                                        code="shortcut-no-projection"))
                 continue
         main_problem = _main_path_problem(graph, on_main, case, filters, strides)
         if main_problem is not None:
@@ -449,7 +452,7 @@ def _judge_residual(answer: Any, ctx: Context) -> list[Problem]:
     out = run_forward(model, _batch(shape))
     if np.shape(out) != (2, *want[1:]):
         raise Stop(f"On a batch of 2 maps of {format_shape((None, *shape))}, your block returned "
-                   f"{np.shape(out)}, not {(2, *want[1:])}.")
+                   f"{np.shape(out)}, not {(2, *want[1:])}.", code="forward-shape")
     ctx.verified += lines
     ctx.verified.append("each time an add reads the shortcut by a path that skips the main path's convolutions; "
                         "a forward pass on a batch of 2")
@@ -540,11 +543,12 @@ def _branch_problems(graph: LayerGraph, in_key: str, srcs: list[str]) -> list[Pr
                                 f"task's branch {name} ({task}) has {_step_text(wanted)}: a "
                                 f"{'max' if 'Max' in got[0] else got[0]} pooling keeps other values than the "
                                 f"average the task asks for, with the same shapes and parameters.{keep}",
-                                (node.key,))]
+                                (node.key,), code="branch-layer-kind")]
             if got[1] != wanted[1]:
                 return [Problem(f"In the branch that ends in {src!r}, {node.key!r} has a "
                                 f"{'×'.join(map(str, got[1]))} window; in the task's branch {name} ({task}) that "
-                                f"layer's window is {'×'.join(map(str, wanted[1]))}.{keep}", (node.key,))]
+                                f"layer's window is {'×'.join(map(str, wanted[1]))}.{keep}", (node.key,),
+                                code="branch-window")]
         moved = [(n, g, w) for n, g, w in zip(nodes, steps, want, strict=True) if g[2] != w[2]]
         if moved:
             node, got, wanted = moved[0]
@@ -552,9 +556,9 @@ def _branch_problems(graph: LayerGraph, in_key: str, srcs: list[str]) -> list[Pr
                             f"task's branch {name} ({task}) has stride {wanted[2][0]}: the output has the same "
                             f"shape and parameters, but the branch computes something else, since the layer that "
                             f"takes the stride decides which pixels the layers after it see.{keep}",
-                            tuple(n.key for n, _, _ in moved))]
+                            tuple(n.key for n, _, _ in moved), code="branch-stride")]
     return [Problem(f"The branch that ends in {src!r} is {listing or 'the input itself'}; the task's branch {name} "
-                    f"is {task}.{keep}", tuple(n.key for n in nodes) or (src,))]
+                    f"is {task}.{keep}", tuple(n.key for n in nodes) or (src,), code="branch-layers")]
 
 
 def _inception_raised(call: _Call, case: str) -> Problem:
@@ -570,21 +574,22 @@ def _inception_raised(call: _Call, case: str) -> Problem:
             return Problem(
                 f"Called on {case}, your concatenate raised although the branches ({listing}) have the same "
                 f"height and width: it joins them along another axis than the channels. An Inception block "
-                f"stacks the branches' channels: the last axis (the default).", keys)
+                f"stacks the branches' channels: the last axis (the default).", keys, code="raised:concat-axis")
         return Problem(
             f"Called on {case}, the concatenate raised: your branches end in {listing}. A concatenate stacks "
             f"the branches' channels, so all other axes must agree: every branch must end at the same height "
             f"and width. A 3×3 window (convolution or pooling) without padding='same' loses a pixel on each "
             f"border, so branches with different numbers of 3×3 layers drift apart; with padding='same', a "
             f"stride-1 layer keeps the size and a stride-2 layer halves it (rounded up), in every branch alike.",
-            keys)
+            keys, code="raised:concat-shapes")
     if _MERGE_MISMATCH.search(str(exc)):
         return Problem(
             f"Called on {case}, your block adds the branches ({listing}), and the add raised: adding needs "
             f"equal shapes, and it would mix the branches into one. An Inception block concatenates them along "
             f"the channels instead, so the output keeps what every branch found: "
-            f"{' + '.join(map(str, _BRANCH_CHANNELS))} = {sum(_BRANCH_CHANNELS)} channels.", keys)
-    return Problem(_raised(exc, f"Calling your inception_block on {case}"), keys)
+            f"{' + '.join(map(str, _BRANCH_CHANNELS))} = {sum(_BRANCH_CHANNELS)} channels.", keys,
+                       code="raised:add-branches")
+    return Problem(_raised(exc, f"Calling your inception_block on {case}"), keys, code="raised")
 
 
 def _inception_case(fn: Callable[..., Any], ctx: Context, shape: Shape, want: Shape
@@ -607,9 +612,9 @@ def _inception_case(fn: Callable[..., Any], ctx: Context, shape: Shape, want: Sh
                             f"value by value into {format_shape(m.output_shapes[0])}. An Inception block "
                             f"concatenates them along the channels, so the output keeps what every branch "
                             f"found: {' + '.join(map(str, _BRANCH_CHANNELS))} = {sum(_BRANCH_CHANNELS)} "
-                            f"channels.", (m.key,))], model
+                            f"channels.", (m.key,), code="merge-by-value")], model
         return [Problem("Your block has no concatenate: the task's four branches are joined by concatenating "
-                        "them along the channels.", tuple(k for k, _ in graph.outputs))], model
+                        "them along the channels.", tuple(k for k, _ in graph.outputs), code="no-concatenate")], model
     cat = concats[-1]
     edges = sorted((e for e in graph.edges if e.dst == cat.key), key=lambda e: e.dst_index)
     srcs = [e.src for e in edges]
@@ -618,28 +623,28 @@ def _inception_case(fn: Callable[..., Any], ctx: Context, shape: Shape, want: Sh
     if len(srcs) != 4:
         return [Problem(f"Your concatenate {cat.key!r} joins {len(srcs)} tensor{'s' * (len(srcs) != 1)} "
                         f"({_listing(branches)}); the task's block has four branches, a, b, c and d.",
-                        (cat.key, *srcs))], model
+                        (cat.key, *srcs), code="branch-count")], model
     cut_off = [s for s in srcs if in_key not in graph.ancestors(s)]
     if cut_off:
         return [Problem(f"Branch {cut_off[0]!r} does not start from the block's input x: every branch reads x.",
-                        (cut_off[0],))], model
+                        (cut_off[0],), code="branch-not-from-x")], model
     axis = cat.layer.config.get("axis", -1)
     if axis not in (-1, 3):
         return [Problem(f"Your concatenate {cat.key!r} joins the branches along axis {axis}; an Inception block "
-                        f"stacks their channels, the last axis (the default).", (cat.key,))], model
+                        f"stacks their channels, the last axis (the default).", (cat.key,), code="concat-axis")], model
     got = tuple(model.output.shape)
     out_key = graph.outputs[0][0]
     if tuple(got[1:3]) != tuple(want[1:3]):
         return [Problem(f"Called on {case}, your block gives {format_shape(got)}; the task's block halves the "
                         f"height and width (rounded up) to {format_shape(want)}. Keep each branch's stride-2 "
                         f"layer: padding='same' lines the branches up without changing what the strides do.",
-                        (out_key, *srcs))], model
+                        (out_key, *srcs), code="block-output-shape")], model
     channels = [s[-1] for s in shapes]
     if sorted(channels) != sorted(_BRANCH_CHANNELS) or got[-1] != want[-1]:
         return [Problem(f"Your branches end with {', '.join(map(str, channels))} channels ({_listing(branches)}), "
                         f"{sum(c or 0 for c in channels)} in all; the task's give "
                         f"{', '.join(map(str, _BRANCH_CHANNELS))}, so the block's output has {want[-1]} channels.",
-                        tuple(srcs))], model
+                        tuple(srcs), code="branch-channels")], model
     params = expect_params(graph, _inception_params(shape[-1]), explain=(
         "Keep the task's layers and windows (1×1 and 3×3 convolutions, a 3×3 pool): the fix is in the padding, "
         "not in the window sizes. A 1×1 window lines up trivially, but it no longer looks at any neighbours."))
@@ -660,7 +665,7 @@ def _judge_inception(answer: Any, ctx: Context) -> list[Problem]:
     out = run_forward(model, _batch(shape))
     if np.shape(out) != (2, *want[1:]):
         raise Stop(f"On a batch of 2 maps of {format_shape((None, *shape))}, your block returned "
-                   f"{np.shape(out)}, not {(2, *want[1:])}.")
+                   f"{np.shape(out)}, not {(2, *want[1:])}.", code="forward-shape")
     ctx.verified += [
         "on x (None, 32, 32, 64): four branches of 16, 32, 16 and 32 channels, all 16×16, concatenated to "
         "(None, 16, 16, 96)",
@@ -668,6 +673,27 @@ def _judge_inception(answer: Any, ctx: Context) -> list[Problem]:
         "the task's layers and window sizes (the parameter count matches); a forward pass on a batch of 2",
     ]
     return []
+
+
+# -- hidden probes (only an autograder runs them): input shapes the checks above do not try ---------------------
+_RESIDUAL_PROBES: tuple[tuple[Shape, int, int, Shape], ...] = (
+    ((16, 16, 64), 32, 1, (None, 16, 16, 32)),  # fewer channels: a projection too, not only when they grow
+    ((7, 7, 3), 5, 2, (None, 4, 4, 5)),         # a small odd map with few channels, strides=2
+)
+_INCEPTION_PROBE: tuple[Shape, Shape] = ((9, 9, 3), (None, 5, 5, 96))
+
+
+def _probe_residual(answer: Any, ctx: Context) -> list[Problem]:
+    for spec in _RESIDUAL_PROBES:
+        problems, _, _ = _residual_case(answer, ctx, spec)
+        if problems:
+            return problems
+    return []
+
+
+def _probe_inception(answer: Any, ctx: Context) -> list[Problem]:
+    problems, _ = _inception_case(answer, ctx, *_INCEPTION_PROBE)
+    return problems
 
 
 # -- ex4.3 --------------------------------------------------------------------------------------------------------
@@ -684,12 +710,12 @@ def _merge_kind_problems(graph: LayerGraph) -> list[Problem]:
             problems.append(Problem(
                 f"Output 'summed' is made by a concatenate ({key!r}, {format_shape(shape)}): that stacks the "
                 f"channels side by side instead of adding values. An add needs both tensors in the same shape, "
-                f"so b has to be brought to a's 32 channels first.", (key,)))
+                f"so b has to be brought to a's 32 channels first.", (key,), code="summed-concatenate"))
         elif node.class_name == "Add" and shape and shape[-1] != 32:
             problems.append(Problem(
                 f"Output 'summed' has {shape[-1]} channels, shape {format_shape(shape)}; the task keeps a's 32: bring "
                 f"b up to 32 channels with a 1×1 convolution and add a as it is, rather than squeezing a down.",
-                (key,)))
+                (key,), code="summed-channels"))
     if "stacked" in have:
         key, shape = have["stacked"]
         node = graph.node(key)
@@ -697,7 +723,7 @@ def _merge_kind_problems(graph: LayerGraph) -> list[Problem]:
             problems.append(Problem(
                 f"Output 'stacked' is made by {node.class_name} {key!r} ({format_shape(shape)}), which combines "
                 f"values one by one. 'stacked' keeps every channel of a and of b side by side: "
-                f"32 + 16 = 48 channels.", (key,)))
+                f"32 + 16 = 48 channels.", (key,), code="stacked-by-value"))
     return problems
 
 
@@ -715,38 +741,42 @@ def _judge_merges(answer: Any, ctx: Context) -> list[Problem]:
     stacked = graph.node(have["stacked"][0])
     if stacked.class_name != "Concatenate":
         return [Problem(f"Output 'stacked' is made by {stacked.class_name} {stacked.key!r}; the task makes it by "
-                        f"concatenating a and b along the channels, which needs no weights.", (stacked.key,))]
+                        f"concatenating a and b along the channels, which needs no weights.", (stacked.key,),
+                        code="stacked-layer")]
     srcs = _merge_inputs(graph, stacked.key)
     if srcs == ["b", "a"]:
         return [Problem("Output 'stacked' puts b's channels first. The task asks for a's 32 channels, then b's "
-                        "16: a concatenate keeps the order of the tensors it is given.", (stacked.key,))]
+                        "16: a concatenate keeps the order of the tensors it is given.", (stacked.key,),
+                        code="stacked-order")]
     if srcs != ["a", "b"]:
         return [Problem(f"Output 'stacked' concatenates {', '.join(map(repr, srcs))}; the task concatenates the "
-                        f"inputs a and b themselves, unchanged.", (stacked.key, *srcs))]
+                        f"inputs a and b themselves, unchanged.", (stacked.key, *srcs), code="stacked-inputs")]
     summed = graph.node(have["summed"][0])
     if summed.class_name != "Add":
         return [Problem(f"Output 'summed' is made by {summed.class_name} {summed.key!r}; the task makes it with "
-                        f"an add.", (summed.key,))]
+                        f"an add.", (summed.key,), code="summed-layer")]
     parts = _merge_inputs(graph, summed.key)
     others = [s for s in parts if s != "a"]
     if "a" not in parts:
         return [Problem(f"Output 'summed' adds {', '.join(map(repr, parts))}, but not a itself: a already has "
                         f"the 32 channels the sum needs, so it goes into the add unchanged; only b is projected.",
-                        (summed.key, *parts))]
+                        (summed.key, *parts), code="summed-without-a")]
     if len(others) != 1 or "b" not in graph.ancestors(others[0]) or "a" in graph.ancestors(others[0]):
         return [Problem(f"Output 'summed' adds {', '.join(map(repr, parts))}; the task adds a and b brought to "
-                        f"32 channels, nothing else.", (summed.key, *parts))]
+                        f"32 channels, nothing else.", (summed.key, *parts), code="summed-inputs")]
     on_path = [graph.node(k) for k in _in_order(graph, graph.ancestors(others[0]) - {"b"})]
     wide = [n for n in on_path if _is_conv(n) and _kernel(n) != (1, 1)]
     if wide:
         size = "×".join(map(str, _kernel(wide[0])))
         return [Problem(f"b is brought to 32 channels by {wide[0].key!r}, a {size} convolution. The task asks for "
                         f"a 1×1 convolution: it only changes the number of channels (each pixel's 16 numbers "
-                        f"become 32) without mixing neighbouring pixels, with far fewer weights.", (wide[0].key,))]
+                        f"become 32) without mixing neighbouring pixels, with far fewer weights.", (wide[0].key,),
+                        code="projection-window")]
     projections = [n for n in on_path if _is_pointwise(n)]
     if not projections:
         return [Problem(f"b reaches 'summed' through {', '.join(repr(n.key) for n in on_path)}, with no 1×1 "
-                        f"convolution to bring its 16 channels to 32.", tuple(n.key for n in on_path))]
+                        f"convolution to bring its 16 channels to 32.", tuple(n.key for n in on_path),
+                        code="projection-missing")]
     rng = np.random.default_rng(0)
     a = rng.standard_normal((2, 8, 8, 32)).astype("float32")
     b = rng.standard_normal((2, 8, 8, 16)).astype("float32")
@@ -754,7 +784,7 @@ def _judge_merges(answer: Any, ctx: Context) -> list[Problem]:
     values = out if isinstance(out, dict) else dict(zip(have, out, strict=True))
     if not np.allclose(values["stacked"], np.concatenate([a, b], axis=-1), atol=1e-6):
         return [Problem("On random a and b, 'stacked' is not a's values followed by b's: concatenate the inputs "
-                        "as they are.", (stacked.key,))]
+                        "as they are.", (stacked.key,), code="stacked-values")]
     proj = projections[0]
     kind = "a 1×1 convolution" if _is_conv(proj) else "a Dense layer (on a feature map, the same as a 1×1 convolution)"
     ctx.verified += ["inputs a (None, 8, 8, 32) and b (None, 8, 8, 16)",
@@ -776,10 +806,11 @@ def _bottleneck_activation_problems(graph: LayerGraph, middle: Node, squeezes: l
         squeeze = squeezes[-1]
         return [Problem(f"Your squeeze convolution {squeeze.key!r} has no relu after it, so it and the 3×3 "
                         f"{middle.key!r} make one linear map in a row; the task's squeeze uses relu.",
-                        (squeeze.key,))]
+                        (squeeze.key,), code="squeeze-relu")]
     if not _relu_follows(graph, middle):
         return [Problem(f"Your 3×3 convolution {middle.key!r} has no relu after it, so it and the 1×1 expansion make "
-                        f"one linear map in a row; the task's 3×3 convolution uses relu.", (middle.key,))]
+                        f"one linear map in a row; the task's 3×3 convolution uses relu.", (middle.key,),
+                        code="middle-relu")]
     expansions = [graph.node(k) for k in graph.keys if k != middle.key and middle.key in graph.ancestors(k)
                   and _is_pointwise(graph.node(k))]
     if expansions:
@@ -787,11 +818,12 @@ def _bottleneck_activation_problems(graph: LayerGraph, middle: Node, squeezes: l
         if _relu_follows(graph, expand):
             return [Problem(f"Your expansion {expand.key!r} ends in relu, so the block can only add non-negative "
                             f"values to feature_map: it can raise a feature but never lower it. The task's "
-                            f"expansion is linear (no activation), as in a ResNet bottleneck.", (expand.key,))]
+                            f"expansion is linear (no activation), as in a ResNet bottleneck.", (expand.key,),
+                            code="expand-relu")]
         if expand.layer.activation is not None:
             return [Problem(f"Your expansion {expand.key!r} has activation {expand.layer.activation!r}; the task's "
                             f"expansion is linear (no activation): it only maps the 32 channels back to 128 "
-                            f"before the add.", (expand.key,))]
+                            f"before the add.", (expand.key,), code="expand-activation")]
     return []
 
 
@@ -804,7 +836,8 @@ def _judge_bottleneck(answer: Any, ctx: Context) -> list[Problem]:
         return problems
     outputs = output_map(graph)
     if len(outputs) != 1:
-        return [Problem(f"Your model has {len(outputs)} outputs; the task's block has one, (None, 8, 8, 128).")]
+        return [Problem(f"Your model has {len(outputs)} outputs; the task's block has one, (None, 8, 8, 128).",
+                        code="output-count")]
     (_, (out_key, got)), = outputs.items()
     if tuple(got) != (None, 8, 8, 128):
         extra = ""
@@ -814,33 +847,34 @@ def _judge_bottleneck(answer: Any, ctx: Context) -> list[Problem]:
         elif len(got) == 4:
             extra = " A 3×3 window without padding='same' shrinks the map by a pixel on each border."
         return [Problem(f"Your block's output has shape {format_shape(got)}; the task needs (None, 8, 8, 128), the "
-                        f"shape of its input.{extra}", (out_key,))]
+                        f"shape of its input.{extra}", (out_key,), code="output-shape")]
     convs = [n for n in graph.nodes if _is_conv(n)]
     wide = [n for n in convs if _kernel(n) == (3, 3)]
     if len(wide) != 1:
         return [Problem(f"Your block has {len(wide)} 3×3 convolutions; the task keeps exactly one (the layer that "
                         f"looks at neighbouring pixels) and makes it cheap with 1×1 convolutions around it.",
-                        tuple(n.key for n in wide))]
+                        tuple(n.key for n in wide), code="wide-conv-count")]
     middle = wide[0]
     reads = middle.input_shapes[0][-1] if middle.input_shapes else None
     if reads != 32:
         return [Problem(f"Your 3×3 convolution {middle.key!r} reads {reads} channels. A 3×3 window costs "
                         f"9 × (channels in) × (channels out) weights, so the bottleneck squeezes the 128 channels "
-                        f"to 32 with a 1×1 convolution first, and the 3×3 works on those 32.", (middle.key,))]
+                        f"to 32 with a 1×1 convolution first, and the 3×3 works on those 32.", (middle.key,),
+                        code="middle-input-channels")]
     if middle.layer.config.get("filters") != 32:
         return [Problem(f"Your 3×3 convolution {middle.key!r} gives {middle.layer.config.get('filters')} channels; "
                         f"in the bottleneck it stays at 32, and a 1×1 convolution after it expands back to 128.",
-                        (middle.key,))]
+                        (middle.key,), code="middle-output-channels")]
     before = [graph.node(k) for k in graph.ancestors(middle.key)]
     if not any(_is_pointwise(n) for n in before):
         return [Problem(f"{middle.key!r} should work on the output of the 1×1 squeeze convolution (128 → 32 "
-                        f"channels).", (middle.key,))]
+                        f"channels).", (middle.key,), code="middle-not-after-squeeze")]
     adds = _adds(graph)
     in_key = graph.inputs[0]
     if not adds:
         return [Problem("Your block has no add: the task adds the input feature_map back to the expanded output "
                         "(a residual connection), so what the 32-channel bottleneck cannot carry still reaches "
-                        "the next layer.", (out_key,))]
+                        "the next layer.", (out_key,), code="no-add")]
     pairs = [(add, _residual_pair(graph, add, in_key)) for add in adds]
     if not any(pair is not None and pair[0] == in_key for _, pair in pairs):
         projected = [(add, pair) for add, pair in pairs if pair is not None]
@@ -848,7 +882,7 @@ def _judge_bottleneck(answer: Any, ctx: Context) -> list[Problem]:
             add, (shortcut, _) = projected[0]
             return [Problem(f"Your add {add.key!r} adds the input back through {shortcut!r}. feature_map already "
                             f"has the block's output shape, so it goes into the add as it is (an identity "
-                            f"shortcut, no weights).", (shortcut,))]
+                            f"shortcut, no weights).", (shortcut,), code="shortcut-not-identity")]
         return [_no_skip_message(graph, adds[-1], in_key)]
     problems = expect_params(graph, _BOTTLENECK_PARAMS, explain=(
         "The task's block: a 1×1 convolution from 128 to 32 channels (with relu), a 3×3 convolution from 32 to 32 "
@@ -861,7 +895,8 @@ def _judge_bottleneck(answer: Any, ctx: Context) -> list[Problem]:
         return problems
     out = run_forward(model, _batch((8, 8, 128)))
     if np.shape(out) != (2, 8, 8, 128):
-        raise Stop(f"On a batch of 2 feature maps your model returned {np.shape(out)}, not (2, 8, 8, 128).")
+        raise Stop(f"On a batch of 2 feature maps your model returned {np.shape(out)}, not (2, 8, 8, 128).",
+                   code="forward-shape")
     ctx.verified += ["input feature_map (None, 8, 8, 128) → output (None, 8, 8, 128)",
                      f"the 3×3 convolution {middle.key!r} works on 32 channels, between a 1×1 squeeze and a 1×1 "
                      f"expansion",
@@ -947,10 +982,11 @@ def _judge_design_blocks(answer: Any, ctx: Context) -> list[Problem]:
                             f"layers of their own: nothing skips them, so it is not a residual connection. A "
                             f"residual connection adds a tensor to what layers computed from it (x + f(x)), or, when "
                             f"the shapes differ, x through a 1×1 convolution of its own.",
-                            (add.key, *dict.fromkeys(srcs)))]
+                            (add.key, *dict.fromkeys(srcs)), code="no-skip")]
         return [Problem("Your model has no residual connection: no add carries a tensor around the layers that "
                         "work on it. The task asks for at least one (x + f(x), lesson 6), so that the signal and "
-                        "its gradient have a short way through (lesson 6b).", tuple(k for k, _ in graph.outputs))]
+                        "its gradient have a short way through (lesson 6b).", tuple(k for k, _ in graph.outputs),
+                        code="no-residual")]
     branches, plain_concats = _branch_concats(graph)
     if not branches:
         if plain_concats:
@@ -960,15 +996,16 @@ def _judge_design_blocks(answer: Any, ctx: Context) -> list[Problem]:
                             f"parallel branches: each is computed from the one before (or is that tensor itself). "
                             f"The task's block splits one tensor into at least two branches, each with a layer of "
                             f"its own (different windows, say), and concatenates their ends, as an Inception "
-                            f"module does.", (cat.key, *dict.fromkeys(srcs)))]
+                            f"module does.", (cat.key, *dict.fromkeys(srcs)), code="not-parallel")]
         return [Problem("Your model has no block of parallel branches: no concatenate joins branches that start "
                         "from the same tensor. The task asks for one, as in an Inception module (lesson 6): at least "
                         "two branches side by side, each with a layer of its own, concatenated along the channels.",
-                        tuple(k for k, _ in graph.outputs))]
+                        tuple(k for k, _ in graph.outputs), code="no-branches")]
     photos = np.random.default_rng(45).random((3, 32, 32, 3), dtype="float32")
     out = np.asarray(run_forward(model, photos))
     if out.shape != (3, _DESIGN_SCORES[-1]):
-        raise Stop(f"On 3 photos your model returned shape {out.shape}, not (3, {_DESIGN_SCORES[-1]}).")
+        raise Stop(f"On 3 photos your model returned shape {out.shape}, not (3, {_DESIGN_SCORES[-1]}).",
+                   code="forward-shape")
     add, shortcut, main = residuals[0]
     cat, parallel = branches[0]
     kinds = sorted({n.class_name for n in graph.nodes if n.kind != "input"})
@@ -1002,11 +1039,11 @@ def _judge_cosine_migration(answer: Any, ctx: Context) -> list[Problem]:
     outputs = output_map(graph)
     if len(outputs) != 1:
         return [Problem(f"Your model has {len(outputs)} outputs; the Keras 1 model has one, the similarity of the "
-                        f"two texts.")]
+                        f"two texts.", code="output-count")]
     if not any(n.class_name == "Dense" for n in graph.nodes):
         return [Problem(f"Your model has no Dense layer on the way to its output: the Keras 1 code projects each "
                         f"input with one shared Dense layer ({_COS_UNITS} units, tanh) and merges the two "
-                        f"projections, not the raw inputs.", tuple(k for k, _ in graph.outputs))]
+                        f"projections, not the raw inputs.", tuple(k for k, _ in graph.outputs), code="no-dense")]
     problems = expect_shared(graph, "Dense", 2, what="the projection")
     if problems:
         return problems
@@ -1017,7 +1054,8 @@ def _judge_cosine_migration(answer: Any, ctx: Context) -> list[Problem]:
         else None
     if kernel is None or kernel.shape != (_COS_FEATURES, _COS_UNITS) or dense.layer.activation != "tanh":
         return [Problem(f"The shared Dense layer {dense.key!r} should be the Keras 1 code's projection: {_COS_UNITS} "
-                        f"units with tanh, on the {_COS_FEATURES} numbers of each input.", (dense.key,))]
+                        f"units with tanh, on the {_COS_FEATURES} numbers of each input.", (dense.key,),
+                        code="projection-config")]
     bias = np.asarray(layer.bias.numpy()) if layer.use_bias else 0.0
     rng = np.random.default_rng(46)
     query = rng.standard_normal((5, _COS_FEATURES)).astype("float32")
@@ -1027,7 +1065,7 @@ def _judge_cosine_migration(answer: Any, ctx: Context) -> list[Problem]:
     if np.shape(out) != (5, 1):
         return [Problem(f"On 5 pairs your model returns shape {np.shape(out)}; the task's output is one number per "
                         f"pair, shape (5, 1), as a Keras 3 merge layer that takes the dot product along the last "
-                        f"axis gives it (it keeps that axis, with size 1).", (out_key,))]
+                        f"axis gives it (it keeps that axis, with size 1).", (out_key,), code="output-shape")]
     pq, pd = np.tanh(query @ kernel + bias), np.tanh(document @ kernel + bias)
     want = _cosine(pq, pd)
     out = np.asarray(out, "float64")
@@ -1041,22 +1079,25 @@ def _judge_cosine_migration(answer: Any, ctx: Context) -> list[Problem]:
     if np.allclose(out, np.sum(pq * pd, axis=-1, keepdims=True), atol=1e-4):
         return [Problem("Your output is the plain dot product of the two projections, not their cosine: values "
                         "grow with the vectors' lengths. mode='cos' divides the dot product by both lengths; the "
-                        "Keras 3 merge layer does that when you ask it to normalize.", (out_key,))]
+                        "Keras 3 merge layer does that when you ask it to normalize.", (out_key,),
+                        code="dot-not-cosine")]
     if np.allclose(out, -want, atol=1e-5):
         return [Problem("Your output is minus the cosine of the two projections: keras.losses.cosine_similarity is "
                         "a loss, made to be minimised, so it returns the negative. mode='cos' computed the cosine "
-                        "itself; use a merge layer for it.", (out_key,))]
+                        "itself; use a merge layer for it.", (out_key,), code="negative-cosine")]
     if np.allclose(out, _cosine(query.astype("float64"), document.astype("float64")), atol=1e-5):
         return [Problem("Your output is the cosine of the two inputs themselves: the Keras 1 code merges the two "
-                        "projections (the shared Dense layer's outputs), not the raw inputs.", (out_key,))]
+                        "projections (the shared Dense layer's outputs), not the raw inputs.", (out_key,),
+                        code="cosine-of-inputs")]
     return [Problem("With your model's own weights, the output is not the cosine of the two projections that the "
                     "Keras 1 code computes (checked on 5 random pairs): the shared Dense layer on each input, then "
-                    "the cosine of the two results, one number per pair.", (out_key,))]
+                    "the cosine of the two results, one number per pair.", (out_key,), code="computes-otherwise")]
 
 
 EXERCISES = [
     Exercise(
         id="ex4.1", title="Add a residual connection that fits", lesson=LESSON_6, judge=_judge_residual,
+        probes=(_probe_residual,),
         answer="your function residual_block (the function itself, without calling it)",
         hints=("The add needs its two inputs in the same shape. Work out the main path's output shape for each of "
                "the check's cases: when does x already have it, and when not?",
@@ -1071,6 +1112,7 @@ EXERCISES = [
                  ("shortcut: x itself if the shapes agree, else 1×1 conv (filters, strides)", "add"))),
     Exercise(
         id="ex4.2", title="Make this Inception block's branches line up", lesson=LESSON_6, judge=_judge_inception,
+        probes=(_probe_inception,),
         answer="your function inception_block (the function itself, without calling it)",
         hints=("Run the check (or lab.shapes on a model around the block, branch by branch): which branch ends at "
                "which height and width?",

@@ -73,7 +73,7 @@ def _reads_each_input_once(graph: LayerGraph, calls: Sequence[Node], what: str) 
     said = "; ".join(f"{n.key!r} reads {_names(r) or 'nothing'}" for n, r in zip(calls, read, strict=True))
     return [Problem(f"{what} is called {len(calls)} times, but the calls do not read one input each ({said}). "
                     f"Call it exactly once on each of the inputs {_names(graph.inputs)}, directly on the input "
-                    f"tensor.", tuple(n.key for n in calls))]
+                    f"tensor.", tuple(n.key for n in calls), code="calls-not-one-per-input")]
 
 
 def _concatenated(graph: LayerGraph, calls: Sequence[Node], each: int, what: str) -> tuple[Node | None, list[Problem]]:
@@ -87,7 +87,7 @@ def _concatenated(graph: LayerGraph, calls: Sequence[Node], each: int, what: str
     return None, [Problem(
         f"The two {what} go into {found}; the task joins them side by side with a concatenate, into one vector "
         f"of {2 * each} numbers, so that the output layer sees both and can compare them.",
-        tuple(r.key for r in readers) or tuple(keys))]
+        tuple(r.key for r in readers) or tuple(keys), code="not-concatenated")]
 
 
 def _sigmoid_output(graph: LayerGraph, name: str, meaning: str) -> list[Problem]:
@@ -96,7 +96,7 @@ def _sigmoid_output(graph: LayerGraph, name: str, meaning: str) -> list[Problem]
     if activation == "sigmoid":
         return []
     return [Problem(f"Output {name!r} has activation {activation!r}; the task's output is one probability "
-                    f"({meaning}), so it uses 'sigmoid'.", (key,))]
+                    f"({meaning}), so it uses 'sigmoid'.", (key,), code="output-activation")]
 
 
 def _equal_halves(model: Any, merge: Node, out_key: str, batch: dict[str, np.ndarray], what: str) -> None:
@@ -108,14 +108,14 @@ def _equal_halves(model: Any, merge: Node, out_key: str, batch: dict[str, np.nda
     try:
         values = get_activations(model, batch, layers=[merge.key, out_key])
     except Exception as exc:
-        raise Stop(_raised(exc, "A forward pass on a batch of data")) from None
+        raise Stop(_raised(exc, "A forward pass on a batch of data"), code="raised:forward") from None
     joined, out = np.asarray(values[merge.key]), np.asarray(values[out_key])
     half = joined.shape[-1] // 2
     if not np.allclose(joined[..., :half], joined[..., half:], atol=1e-5):
         raise Stop(Problem(f"With the same data on both inputs, the two halves of {merge.key!r} differ: the two "
-                           f"{what} do not come from the same weights.", (merge.key,)))
+                           f"{what} do not come from the same weights.", (merge.key,), code="halves-differ"))
     if out.shape != (n, 1):
-        raise Stop(f"On a batch of {n} pairs the model returned shape {out.shape}, not ({n}, 1).")
+        raise Stop(f"On a batch of {n} pairs the model returned shape {out.shape}, not ({n}, 1).", code="forward-shape")
 
 
 # -- ex5.1 ----------------------------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def _judge_shared_lstm(answer: Any, ctx: Context) -> list[Problem]:
     lstm_calls = _calls_by_weights([n for n in graph.walk() if n.class_name == "LSTM"])
     if not lstm_calls:
         return [Problem("Your model has no LSTM layer: the task encodes each tweet (140 steps of 256 numbers) with "
-                        "an LSTM of 64 units, the same LSTM for both tweets.")]
+                        "an LSTM of 64 units, the same LSTM for both tweets.", code="layer-missing")]
     if len(lstm_calls) >= 2:
         firsts = [calls[0] for calls in lstm_calls.values()]
         params = sum(n.layer.params for n in firsts)
@@ -145,19 +145,20 @@ def _judge_shared_lstm(answer: Any, ctx: Context) -> list[Problem]:
                         f"({_names([n.name for n in firsts])}): {len(firsts)} sets of weights ({params:,} "
                         f"parameters in all), which learn different things, so the same tweet would get a "
                         f"different encoding as tweet_a and as tweet_b. Make the LSTM once, keep it in a variable, "
-                        f"and call that one layer on each tweet.", tuple(n.key for n in firsts))]
+                        f"and call that one layer on each tweet.", tuple(n.key for n in firsts), code="not-shared")]
     calls = next(iter(lstm_calls.values()))
     lstm = calls[0]
     if len(calls) == 1:
         read = _names(_merge_inputs(graph, lstm.key))
         return [Problem(f"LSTM {lstm.name!r} is called once (on {read}); the task calls the one LSTM twice, once on "
-                        f"each tweet, so that each tweet gets its own encoding from the same weights.", (lstm.key,))]
+                        f"each tweet, so that each tweet gets its own encoding from the same weights.", (lstm.key,),
+                        code="call-count")]
     problems = _reads_each_input_once(graph, calls, f"The shared LSTM {lstm.name!r}")
     units = lstm.layer.config.get("units")
     if units != _LSTM_UNITS:
         problems.append(Problem(f"LSTM {lstm.name!r} has {units} units, so each tweet is encoded as {units} numbers; "
                                 f"the task's encodings have {_LSTM_UNITS} (document 001's shared LSTM).",
-                                (lstm.key,)))
+                                (lstm.key,), code="lstm-units"))
     if problems:
         return problems
     merge, problems = _concatenated(graph, calls, _LSTM_UNITS, "encodings")
@@ -202,11 +203,11 @@ def _judge_shared_model(answer: Any, ctx: Context) -> list[Problem]:
                             f"others) one by one on each image. Their weights are shared, but the encoder model "
                             f"itself is not used: the task calls the whole encoder model on each image, as if it "
                             f"were one layer, so that your graph shows one box for the encoder, called twice.",
-                            tuple(n.key for n in shared))]
+                            tuple(n.key for n in shared), code="layers-not-nested")]
         inner = [n.key for n in graph.nodes if n.kind != "input" and n.layer.params > 0]
         return [Problem(f"Your model has no nested model: its layers ({_names(inner[:4])}{' …' * (len(inner) > 4)}) "
                         f"sit directly in it. The task's encoder is a whole model, made once by make_encoder(), and "
-                        f"called on each image as if it were one layer.", tuple(inner))]
+                        f"called on each image as if it were one layer.", tuple(inner), code="no-nested-model")]
     if len(nested) >= 2:
         firsts = [calls[0] for calls in nested.values()]
         params = sum(n.layer.params for n in firsts)
@@ -214,13 +215,13 @@ def _judge_shared_model(answer: Any, ctx: Context) -> list[Problem]:
                         f"({_names([n.name for n in firsts])}): {len(firsts)} sets of weights ({params:,} parameters "
                         f"in all), so the same picture would get different features on the left and on the right. "
                         f"Make the encoder once and call that one model on both images.",
-                        tuple(n.key for n in firsts))]
+                        tuple(n.key for n in firsts), code="not-shared")]
     calls = next(iter(nested.values()))
     encoder = calls[0]
     if len(calls) == 1:
         read = _names(_merge_inputs(graph, encoder.key))
         return [Problem(f"The encoder model {encoder.name!r} is called once (on {read}); the task calls the one "
-                        f"encoder on each image.", (encoder.key,))]
+                        f"encoder on each image.", (encoder.key,), code="call-count")]
     problems = _reads_each_input_once(graph, calls, f"The encoder model {encoder.name!r}")
     features = encoder.output_shapes[0] if encoder.output_shapes else ()
     if encoder.layer.params != _ENCODER_PARAMS or tuple(features) != (None, _ENCODER_FEATURES):
@@ -228,7 +229,7 @@ def _judge_shared_model(answer: Any, ctx: Context) -> list[Problem]:
             f"The shared model {encoder.name!r} has {encoder.layer.params:,} parameters and gives "
             f"{format_shape(features)} per image; the task's encoder is the one make_encoder() builds "
             f"({_ENCODER_PARAMS:,} parameters, {_ENCODER_FEATURES} features per image). Use that model, unchanged.",
-            (encoder.key,)))
+            (encoder.key,), code="encoder-changed"))
     if problems:
         return problems
     merge, problems = _concatenated(graph, calls, _ENCODER_FEATURES, "feature vectors")
@@ -299,7 +300,7 @@ def _call_function(fn: Callable[[Any], Any], net: Any, about: str, first: bool) 
         inspect.signature(fn).bind(net)
     except TypeError as exc:
         raise Stop(f"The check calls your function with one model, conv_features(model), and Python says: {exc}. "
-                   f"Give it exactly one argument, the model.") from None
+                   f"Give it exactly one argument, the model.", code="wrong-kind:signature") from None
     except ValueError:  # no signature to read: let the call itself tell
         pass
     try:
@@ -311,25 +312,25 @@ def _call_function(fn: Callable[[Any], Any], net: Any, about: str, first: bool) 
             if not first:
                 text += (" It worked on the first model; this one names its convolutions differently, so pick the "
                          "layers by what they are (Conv2D layers), not by their names.")
-            raise Stop(text) from None
-        raise Stop(_raised(exc, f"Calling your function on {about}")) from None
+            raise Stop(text, code="raised:no-outputs") from None
+        raise Stop(_raised(exc, f"Calling your function on {about}"), code="raised") from None
     if isinstance(result, keras.Model):
         return result
     if result is None and _empty_body(fn):
         raise Stop("Your conv_features still has the starter's empty body: write the function (it returns the new "
-                   "model), run that cell, then run this check again.", answered=False)
+                   "model), run that cell, then run this check again.", answered=False, code="not-answered:starter")
     if result is None:
         raise Stop(f"Called on {about}, your function returned None: it must end by returning the new model "
-                   f"(did it build the model but not return it?).")
+                   f"(did it build the model but not return it?).", code="not-answered:returned-none")
     if isinstance(result, keras.KerasTensor) or (isinstance(result, list | tuple | dict) and result and all(
             isinstance(t, keras.KerasTensor) for t in (result.values() if isinstance(result, dict) else result))):
         count = 1 if isinstance(result, keras.KerasTensor) else len(result)
         raise Stop(f"Called on {about}, your function returned {count} symbolic tensor{'s' * (count != 1)}, not a "
                    f"model: they are the right kind of thing to be the outputs, but the task's function returns a "
                    f"keras.Model built from the model's input and these tensors, which can then be called on "
-                   f"images.")
+                   f"images.", code="wrong-kind:returned-tensors")
     raise Stop(f"Called on {about}, your function returned a {type(result).__name__}, not a keras.Model: it must "
-               f"return the new model.")
+               f"return the new model.", code="wrong-kind:returned-other")
 
 
 def _predict_list(model: Any, x: np.ndarray) -> list[np.ndarray]:
@@ -377,23 +378,25 @@ def _conv_case(fn: Callable[[Any], Any], net: Any, ctx: Context, first: bool) ->
                             f"({copies}), not the layers themselves. The copies hold the same numbers today, but "
                             f"they are separate weights: train the model, and the feature model would go on showing "
                             f"the old filters. Build the new model from the given model's own layer outputs, so it "
-                            f"shares their weights.", marked)]
+                            f"shares their weights.", marked, code="copied-layers")]
         return [Problem(f"Called on {about}, your function returns a model with new layers of the same names "
                         f"({copies}): a new model with the same architecture, whose weights are new and random, so "
                         f"its feature maps are not the given model's. Do not rebuild or clone the model: take the "
                         f"outputs of the given model's own Conv2D layers, so the new model shares their weights.",
-                        marked)]
+                        marked, code="new-layers")]
     if foreign:
         return [Problem(f"Called on {about}, your function returns a model whose Conv2D layers "
                         f"({_names([layer.name for layer in foreign])}) are not layers of the model it was given. "
                         f"Build the new model from the function's argument, not from a model made in another cell: "
                         f"the check passes its own models.", tuple(n.key for n in graph.nodes
-                                                                   if n.name in {f.name for f in foreign}))]
+                                                                   if n.name in {f.name for f in foreign}),
+                        code="foreign-layers")]
     in_shape = tuple(net.inputs[0].shape)
     problems = expect_inputs(graph, [in_shape])
     if problems:
         return [Problem(f"Called on {about}: " + problems[0].message[0].lower() + problems[0].message[1:]
-                        + " The feature model takes the same images as the model it comes from.", problems[0].keys)]
+                        + " The feature model takes the same images as the model it comes from.", problems[0].keys,
+                        code=problems[0].code)]
     outputs = [(name, key, shape) for name, (key, shape) in output_map(graph).items()]
     got = [graph.node(key).name for _, key, _ in outputs]
     listing = ", ".join(f"{graph.node(key).name!r} {format_shape(shape)}" for _, key, shape in outputs)
@@ -405,7 +408,8 @@ def _conv_case(fn: Callable[[Any], Any], net: Any, ctx: Context, first: bool) ->
         return [Problem(f"Called on {about}, your model also returns the outputs of layers that are not Conv2D "
                         f"layers: {said}. The task asks for the feature maps of the convolutions only, one output "
                         f"per Conv2D layer: leave the other layers out.",
-                        tuple(key for _, key, _ in outputs if graph.node(key).name not in wanted))]
+                        tuple(key for _, key, _ in outputs if graph.node(key).name not in wanted),
+                        code="extra-outputs")]
     missing = [w for w in wanted if w not in got]
     if missing:
         count = len(outputs)
@@ -415,26 +419,28 @@ def _conv_case(fn: Callable[[Any], Any], net: Any, ctx: Context, first: bool) ->
         if not first:
             text += (" This model names its convolutions differently from the first one, so pick the layers by what "
                      "they are (Conv2D layers), not by their names.")
-        return [Problem(text, keys)]
+        return [Problem(text, keys, code="missing-outputs")]
     if got != wanted:
         return [Problem(f"Called on {about}, your model returns the right feature maps but in the order "
                         f"{_names(got)}; the task keeps the model's order: {_names(wanted)}. Then the first output "
-                        f"is the first convolution's map.", keys)]
+                        f"is the first convolution's map.", keys, code="output-order")]
     for (_, key, shape), conv in zip(outputs, convs, strict=True):
         if tuple(shape) != tuple(conv.output.shape):
             return [Problem(f"Called on {about}, your output {graph.node(key).name!r} has shape {format_shape(shape)}; "
-                            f"in the model that layer gives {format_shape(tuple(conv.output.shape))}.", (key,))]
+                            f"in the model that layer gives {format_shape(tuple(conv.output.shape))}.", (key,),
+                            code="output-shape")]
     x = np.random.default_rng(2).random((2, *in_shape[1:])).astype("float32")
     try:
         values = _predict_list(feature_model, x)
     except Exception as exc:
-        raise Stop(_raised(exc, f"A forward pass of your feature model for {net.name!r}")) from None
+        raise Stop(_raised(exc, f"A forward pass of your feature model for {net.name!r}"),
+                   code="raised:forward") from None
     reference = get_activations(net, x, layers=wanted)
     for name, value in zip(wanted, values, strict=True):
         if not np.allclose(np.asarray(value), np.asarray(reference[name]), atol=1e-5):
             return [Problem(f"Called on {about}, your output {name!r} differs from what layer {name!r} computes "
                             f"inside the model on the same images: the feature model must use the model's own layers, "
-                            f"with their weights.", (name,))]
+                            f"with their weights.", (name,), code="computes-otherwise")]
     ctx.verified.append(f"on the check's model {net.name!r}: one output per Conv2D layer, in order ({_names(wanted)}), "
                         f"with the layers' shapes")
     return []
@@ -445,11 +451,13 @@ def _judge_conv_features(answer: Any, ctx: Context) -> list[Problem]:
 
     if isinstance(answer, keras.Model):
         raise Stop(f"This is a model ({answer.name!r}); the check needs the function that builds it: pass "
-                   f"conv_features itself, without calling it, so the check can try it on models of its own.")
+                   f"conv_features itself, without calling it, so the check can try it on models of its own.",
+                   code="wrong-kind:model")
     if isinstance(answer, type) or not callable(answer):
         text = repr(answer)
         raise Stop(f"The check needs the function conv_features(model); you passed a {type(answer).__name__} "
-                   f"({text[:60]}{'…' if len(text) > 60 else ''}). Pass the function itself, without calling it.")
+                   f"({text[:60]}{'…' if len(text) > 60 else ''}). Pass the function itself, without calling it.",
+                   code="wrong-kind")
     for index, net in enumerate(_check_nets()):
         problems = _conv_case(answer, net, ctx, first=index == 0)
         if problems:
@@ -488,7 +496,8 @@ def _sharing_problems(graph: LayerGraph, photos: tuple[str, str], caption: str) 
         return [Problem(f"Your model mixes the two photos{where} before any layer with weights has seen one photo "
                         f"alone, so nothing encodes a photo on its own. The task encodes each photo separately, "
                         f"with one encoder shared by both, so that the same photo gets the same encoding on either "
-                        f"side; the comparison comes after.", (first.key,) if first is not None else ())]
+                        f"side; the comparison comes after.", (first.key,) if first is not None else (),
+                        code="photos-mixed")]
     covered: dict[int, set[str]] = {}
     for node, photo in calls:
         covered.setdefault(node.layer.uid, set()).add(photo)
@@ -502,7 +511,7 @@ def _sharing_problems(graph: LayerGraph, photos: tuple[str, str], caption: str) 
                     f"{'that layer' if len(lonely) == 1 else 'those layers'} reads the other photo. Separate weights "
                     f"learn different things, so the same photo would get a different encoding as "
                     f"{photos[0]!r} and as {photos[1]!r}. Make the encoder once (a layer, or a model of its own) and "
-                    f"call that same object on each photo.", tuple(n.key for n, _ in lonely))]
+                    f"call that same object on each photo.", tuple(n.key for n, _ in lonely), code="not-shared")]
 
 
 def _judge_design_two_photos(answer: Any, ctx: Context) -> list[Problem]:
@@ -517,7 +526,7 @@ def _judge_design_two_photos(answer: Any, ctx: Context) -> list[Problem]:
     if caption_shape[1] is not None:
         return [Problem(f"Input {caption!r} has shape {format_shape(caption_shape)}: it takes captions of exactly "
                         f"{caption_shape[1]} words. The task's captions have any length: leave the number of words "
-                        f"open (None) in keras.Input's shape.", (caption,))]
+                        f"open (None) in keras.Input's shape.", (caption,), code="caption-length")]
     problems = expect_depends(graph, "same_place", [photo_a, photo_b], not_on=[caption],
                               why="Whether two photos show the same place is a question about the photos alone.")
     problems += expect_depends(graph, "caption_fits", [photo_a, photo_b, caption])
@@ -534,12 +543,13 @@ def _judge_design_two_photos(answer: Any, ctx: Context) -> list[Problem]:
         try:
             out = model.predict(batch, verbose=0)
         except Exception as exc:
-            raise Stop(_raised(exc, f"On 3 photo pairs with captions of {words} words, your model")) from None
+            raise Stop(_raised(exc, f"On 3 photo pairs with captions of {words} words, your model"),
+                       code="raised:forward") from None
         values = out if isinstance(out, dict) else dict(zip(model.output_names, out, strict=True))
         for name in _DESIGN_OUTPUTS:
             if np.shape(values[name]) != (3, 1):
                 raise Stop(f"On 3 photo pairs with captions of {words} words, output {name!r} has shape "
-                           f"{np.shape(values[name])}, not (3, 1).")
+                           f"{np.shape(values[name])}, not (3, 1).", code="forward-shape")
     shared = {n.layer.uid: n for n, _ in _photo_only_calls(graph, (photo_a, photo_b), caption)}
     names = ", ".join(repr(n.name) for n in shared.values())
     ctx.verified += [

@@ -86,25 +86,26 @@ def _need_layer_class(answer: Any, *, what: str) -> type:
     if isinstance(answer, keras.layers.Layer):
         cls = type(answer).__name__
         raise Stop(f"This is a layer made from your class ({cls} {answer.name!r}); the check needs the class "
-                   f"itself, to make its own layers from it: pass {cls}, without parentheses.")
+                   f"itself, to make its own layers from it: pass {cls}, without parentheses.",
+                   code="wrong-kind:instance")
     if not isinstance(answer, type):
         raise Stop(f"The check needs {what}; you passed {_describe(answer)}. Pass the class itself, e.g. "
-                   f"lab.check(..., YourLayer).")
+                   f"lab.check(..., YourLayer).", code="wrong-kind")
     if not issubclass(answer, keras.layers.Layer):
         raise Stop(f"{answer.__name__} is a class, but not a Keras layer: the task's class subclasses "
-                   f"keras.layers.Layer (class {answer.__name__}(layers.Layer): ...).")
+                   f"keras.layers.Layer (class {answer.__name__}(layers.Layer): ...).", code="wrong-kind:not-a-layer")
     library = _library_base(answer)
     if library is answer:
         where = "Keras's" if library.__module__.startswith("keras") else "fapi_lab's"
         raise Stop(f"{answer.__name__} is {where} own layer class, not one you wrote. It may compute the right "
                    f"numbers, but the task is to write this layer yourself: a class of your own that subclasses "
-                   f"keras.layers.Layer, with the task's build and call.")
+                   f"keras.layers.Layer, with the task's build and call.", code="wrong-kind:library-layer")
     if library is not None:
         owner = "fapi_lab" if library.__module__.startswith("fapi_lab") else "Keras"
         raise Stop(f"{answer.__name__} subclasses {library.__name__}, a layer {owner} already has: its build and "
                    f"call do the work, so the class you pass adds nothing of yours. "
                    f"The task is to write this layer yourself: subclass keras.layers.Layer itself, and write the "
-                   f"task's build and call.")
+                   f"task's build and call.", code="wrong-kind:library-subclass")
     return answer
 
 
@@ -136,11 +137,12 @@ def _make_layer(cls: type, call: str, **arguments: Any) -> Any:
     except TypeError as exc:
         text = str(exc)
         if any(f"'{arg}'" in text for arg in _BASE_ARGS):
-            raise Stop(_kwargs_message(cls, "The check made a layer as " + call + ", but")) from None
+            raise Stop(_kwargs_message(cls, "The check made a layer as " + call + ", but"),
+                       code="raised:constructor-kwargs") from None
         raise Stop(_raised(exc, f"Making a layer as {call}") + " The task's constructor takes the arguments "
-                   "of that call.") from None
+                   "of that call.", code="raised:constructor") from None
     except Exception as exc:
-        raise Stop(_raised(exc, f"Making a layer as {call}")) from None
+        raise Stop(_raised(exc, f"Making a layer as {call}"), code="raised:constructor") from None
 
 
 def _library_made(layer: Any) -> tuple[list[Any], list[str]]:
@@ -175,7 +177,7 @@ def _not_registered(cls: type) -> Problem:
         f"file: it fails with \"Could not locate class {cls.__name__!r}\". A .keras file names each layer's "
         f"class; load_model finds Keras's own classes and the classes registered under a name, nothing else. "
         f"Register yours with the decorator @keras.saving.register_keras_serializable(...) on the class (lesson "
-        f"9), so that it loads without custom_objects.")
+        f"9), so that it loads without custom_objects.", code="not-registered")
 
 
 def _config_problems(cls: type, layer: Any, model: Any, x: np.ndarray, want: np.ndarray) -> list[Problem]:
@@ -193,45 +195,49 @@ def _config_problems(cls: type, layer: Any, model: Any, x: np.ndarray, want: np.
                 f"check made the layer with activation=keras.activations.relu, a function, so saving a model "
                 f"that uses it fails (NotImplementedError: the layer \"must override get_config()\"). Write "
                 f"get_config: the base layer's config plus your constructor's arguments, units and the "
-                f"activation (saved as its name).")]
-        return [Problem(_raised(exc, f"{name}.get_config()"))]
+                f"activation (saved as its name).", code="no-get-config")]
+        return [Problem(_raised(exc, f"{name}.get_config()"), code="raised:get-config")]
     except Exception as exc:
-        return [Problem(_raised(exc, f"{name}.get_config()"))]
+        return [Problem(_raised(exc, f"{name}.get_config()"), code="raised:get-config")]
     if not isinstance(config, dict):
         return [Problem(f"{name}.get_config() returned {_describe(config)}; it must return a dict of the "
-                        f"constructor's arguments.")]
+                        f"constructor's arguments.", code="get-config-not-a-dict")]
     if "name" not in config:
         keys = ", ".join(repr(k) for k in config) or "nothing"
         return [Problem(
             f"{name}.get_config() returns only {keys}: it leaves out the base layer's config (name, trainable, "
             f"dtype). A saved model finds its layers by their names, so loading it fails (\"No such layer: "
             f"{_CHECK_NAME}\") and the layer's name is lost. Start from super().get_config() and add your "
-            f"arguments to it.")]
+            f"arguments to it.", code="get-config-no-base")]
     try:
         rebuilt = cls.from_config(dict(config))
     except TypeError as exc:
         if any(f"'{arg}'" in str(exc) for arg in _BASE_ARGS):
-            return [Problem(_kwargs_message(cls, "Rebuilding the layer from its config failed:"))]
+            return [Problem(_kwargs_message(cls, "Rebuilding the layer from its config failed:"),
+                            code="raised:from-config-kwargs")]
         return [Problem(_raised(exc, f"Rebuilding the layer from its config ({name}.from_config)") + " get_config "
-                        "must return the constructor's arguments, under the constructor's names.")]
+                        "must return the constructor's arguments, under the constructor's names.",
+                        code="raised:from-config")]
     except Exception as exc:
-        return [Problem(_raised(exc, f"Rebuilding the layer from its config ({name}.from_config)"))]
+        return [Problem(_raised(exc, f"Rebuilding the layer from its config ({name}.from_config)"),
+                        code="raised:from-config")]
     inputs = keras.Input(shape=(x.shape[1],), name="features")
     try:
         twin = keras.Model(inputs, rebuilt(inputs), name="rebuilt_model")
     except Exception as exc:
-        return [Problem(_raised(exc, "Calling the layer rebuilt from its config"))]
+        return [Problem(_raised(exc, "Calling the layer rebuilt from its config"), code="raised:rebuilt-call")]
     units = twin.outputs[0].shape[-1]
     if units != _UNITS_61:
         return [Problem(
             f"Rebuilt from its config, the layer has {units} units instead of {_UNITS_61}: get_config does not "
             f"return units, so __init__ falls back to its default and the saved weights no longer fit. Put units "
-            f"in the config.")]
+            f"in the config.", code="config-units-lost")]
     twin.set_weights(model.get_weights())
     if not np.allclose(run_forward(twin, x, what="The rebuilt layer"), want, atol=1e-5):
         return [Problem(
             "Rebuilt from its config, with the same weights, your layer computes something else: the activation "
-            "did not survive (relu became linear). Put the activation in the config too, as its name.")]
+            "did not survive (relu became linear). Put the activation in the config too, as its name.",
+                        code="config-activation-lost")]
     return []
 
 
@@ -245,12 +251,13 @@ def _judge_serializable(answer: Any, ctx: Context) -> list[Problem]:
     try:
         model = keras.Model(inputs, layer(inputs), name="check_model")
     except Exception as exc:
-        raise Stop(_raised(exc, f"Calling {call} on a (None, 4) input")) from None
+        raise Stop(_raised(exc, f"Calling {call} on a (None, 4) input"), code="raised:call") from None
     x = np.random.default_rng(61).normal(size=(6, 4)).astype("float32")
     want = run_forward(model, x, what=f"{call}")
     if np.shape(want) != (6, _UNITS_61):
         raise Stop(f"On 6 samples of 4 features, {call} gives shape {np.shape(want)}; a layer with "
-                   f"{_UNITS_61} units gives (6, {_UNITS_61}). Keep the layer's computation as it is.")
+                   f"{_UNITS_61} units gives (6, {_UNITS_61}). Keep the layer's computation as it is.",
+                   code="output-shape")
     problems = _config_problems(cls, layer, model, x, want)
     registered = keras.saving.get_registered_name(cls)
     if keras.saving.get_registered_object(registered) is not cls:
@@ -264,24 +271,26 @@ def _judge_serializable(answer: Any, ctx: Context) -> list[Problem]:
         try:
             model.save(path)
         except Exception as exc:
-            raise Stop(_raised(exc, "Saving a model that uses your layer")) from None
+            raise Stop(_raised(exc, "Saving a model that uses your layer"), code="raised:save") from None
         try:
             loaded = keras.saving.load_model(path)
         except Exception as exc:
             if "Could not locate class" in str(exc):
-                raise Stop(_not_registered(cls)) from None
-            raise Stop(_raised(exc, "Loading the saved model (keras.saving.load_model, no custom_objects)")) from None
+                raise Stop(_not_registered(cls), code="not-registered") from None
+            raise Stop(_raised(exc, "Loading the saved model (keras.saving.load_model, no custom_objects)"),
+                       code="raised:load") from None
     try:
         loaded_layer = loaded.get_layer(_CHECK_NAME)
     except ValueError:
         raise Stop(f"The loaded model has no layer called {_CHECK_NAME!r}: the name did not survive. Start "
-                   f"get_config from super().get_config().") from None
+                   f"get_config from super().get_config().", code="name-lost") from None
     if type(loaded_layer) is not cls:
         raise Stop(f"The loaded layer is a {type(loaded_layer).__name__}, not your {cls.__name__}: two classes "
-                   f"are registered under the name {registered!r}. Run the cell that defines your class again.")
+                   f"are registered under the name {registered!r}. Run the cell that defines your class again.",
+                   code="class-name-clash")
     if not np.allclose(run_forward(loaded, x, what="The loaded model"), want, atol=1e-5):
         raise Stop("Loaded back from the .keras file, the model computes something else than before saving: "
-                   "check that get_config returns every constructor argument.")
+                   "check that get_config returns every constructor argument.", code="computes-otherwise")
     ctx.verified += [
         f"a layer made as {call} gives (None, {_UNITS_61}) on (None, 4) inputs",
         "get_config keeps the name, the units and the activation: from_config rebuilds a layer that computes "
@@ -313,15 +322,15 @@ def _call_on(cls: type, shape: tuple[int | None, ...], index: int) -> tuple[Any,
                 f"On {format_shape(shape)} inputs, {call} fails ({type(exc).__name__}): its weights "
                 f"{', '.join(format_shape(s) for s in made_early)} already exist when the layer is made, before it "
                 f"has seen any input, so they fit one input size only. Make them in build(input_shape), which "
-                f"Keras calls once with the shape of the first input.") from None
+                f"Keras calls once with the shape of the first input.", code="raised:weights-in-init") from None
         raise Stop(_raised(exc, f"Calling {call} on a {format_shape(shape)} input") + " The input size is "
                    "input_shape[-1], the last axis, whatever the rank; input_shape[0] is the batch size (None "
-                   "while a model is being built).") from None
+                   "while a model is being built).", code="raised:call") from None
     want = (*shape[:-1], _UNITS_62)
     if tuple(outputs.shape) != want:
         raise Stop(f"On {format_shape(shape)} inputs, {call} gives {format_shape(tuple(outputs.shape))}; the task "
                    f"needs {format_shape(want)}: like Dense, it replaces the last axis by the units and keeps the "
-                   f"others.")
+                   f"others.", code="output-shape")
     return layer, keras.Model(inputs, outputs, name=f"check_model_{index}")
 
 
@@ -336,7 +345,8 @@ def _judge_any_size(answer: Any, ctx: Context) -> list[Problem]:
         if borrowed and len(borrowed) == len(layer.weights):
             raise Stop(f"{name}'s weights are made by {', '.join(map(repr, makers))} inside it, a layer Keras "
                        f"already has, not by your build: Keras's layer does the task's work. The task is to make "
-                       f"the kernel and the bias yourself, with add_weight in build, from input_shape.")
+                       f"the kernel and the bias yourself, with add_weight in build, from input_shape.",
+                       code="library-weights")
         size = shape[-1]
         assert size is not None
         expected = size * _UNITS_62 + _UNITS_62
@@ -348,15 +358,15 @@ def _judge_any_size(answer: Any, ctx: Context) -> list[Problem]:
                        f"a dense layer with {_UNITS_62} units on {size} input features needs a ({size}, "
                        f"{_UNITS_62}) kernel. Its first axis is the size of the input's LAST axis, "
                        f"input_shape[-1], whatever the rank (on sequences, input_shape[1] is the number of time "
-                       f"steps).")
+                       f"steps).", code="weight-shapes")
         if not bias and got == size * _UNITS_62:
             raise Stop(f"On {format_shape(shape)} inputs your layer has {got} parameters, the {size}×{_UNITS_62} "
                        f"kernel only: the bias is missing. A dense layer with {_UNITS_62} units also learns one "
-                       f"bias per unit ({expected} parameters in all), added after the product.")
+                       f"bias per unit ({expected} parameters in all), added after the product.", code="bias-missing")
         if got != expected or len(kernel) != 1 or len(bias) != 1:
             raise Stop(f"On {format_shape(shape)} inputs your layer has {got} parameters (weights "
                        f"{_shapes(layer.weights)}); a dense layer with {_UNITS_62} units has a {size}×{_UNITS_62} "
-                       f"kernel and {_UNITS_62} biases: {expected}.")
+                       f"kernel and {_UNITS_62} biases: {expected}.", code="param-count")
         counts.append(got)
         for w in layer.weights:
             w.assign(rng.normal(size=tuple(w.shape)).astype("float32"))
@@ -365,7 +375,8 @@ def _judge_any_size(answer: Any, ctx: Context) -> list[Problem]:
         got_y = run_forward(model, x, what=f"{name}(units={_UNITS_62}) on {format_shape(shape)} inputs")
         if not np.allclose(got_y, want, atol=1e-4):
             raise Stop(f"With its own weights, your layer's output on {format_shape(shape)} inputs is not "
-                       f"inputs × kernel + bias: the task's layer is linear (no activation) and adds the bias.")
+                       f"inputs × kernel + bias: the task's layer is linear (no activation) and adds the bias.",
+                       code="computes-otherwise")
     ctx.verified += [
         f"{name}(units={_UNITS_62}) works on {', '.join(format_shape(s) for s in _SIZES_62)} inputs: no size "
         f"is fixed before the layer sees its input",
@@ -408,41 +419,43 @@ def _structure_problems(graph: Any) -> list[Problem]:
     outputs = output_map(graph)
     if len(outputs) != 1:
         return [Problem(f"Your model has {len(outputs)} outputs; the subclassed model has one: 4 class "
-                        f"probabilities per sample.")]
+                        f"probabilities per sample.", code="output-count")]
     (out_name, (out_key, out_shape)), = outputs.items()
     if tuple(out_shape) != (None, 4):
         return [Problem(f"Output {out_name!r} has shape {format_shape(out_shape)}; the subclassed model's is "
-                        f"(None, 4): one probability per class.", (out_key,))]
+                        f"(None, 4): one probability per class.", (out_key,), code="output-shape")]
     dense = nodes_of(graph, "Dense")
     if len(dense) != 2:
         return [Problem(f"Your model has {len(dense)} Dense layer{'s' * (len(dense) != 1)}; the subclassed model "
                         f"has 2: hidden (32 units, relu) and classes (4 units, softmax).",
-                        tuple(n.key for n in dense))]
+                        tuple(n.key for n in dense), code="dense-count")]
     problems = []
     hidden = next(n for n in dense if n.key != out_key)
     if (hidden.layer.activation or "linear") != "relu":
         problems.append(Problem(f"Hidden layer {hidden.key!r} has activation {hidden.layer.activation or 'linear'!r};"
-                                f" the subclassed model's hidden layer uses 'relu'.", (hidden.key,)))
+                                f" the subclassed model's hidden layer uses 'relu'.", (hidden.key,),
+                                code="hidden-activation"))
     last = graph.node(out_key)
     if (last.layer.activation or "linear") != "softmax":
         problems.append(Problem(f"The output layer {out_key!r} has activation {last.layer.activation or 'linear'!r}; "
-                                f"the subclassed model ends in softmax.", (out_key,)))
+                                f"the subclassed model ends in softmax.", (out_key,), code="output-activation"))
     dropout = nodes_of(graph, "Dropout")
     if not dropout:
         problems.append(Problem(
             "The subclassed model has a Dropout layer (rate 0.3) between its hidden layer and its output; your "
             "model has none. In call() it is switched on and off by training=...; in a functional model Keras "
-            "passes training to it for you, so the layer is all it takes.", (hidden.key, out_key)))
+            "passes training to it for you, so the layer is all it takes.", (hidden.key, out_key),
+                                code="dropout-missing"))
     else:
         drop = dropout[0]
         rate = drop.layer.config.get("rate")
         if rate is not None and not np.isclose(rate, 0.3):
             problems.append(Problem(f"Dropout {drop.key!r} has rate {rate}; the subclassed model's is 0.3.",
-                                    (drop.key,)))
+                                    (drop.key,), code="dropout-rate"))
         if drop.key not in graph.predecessors(out_key) or hidden.key not in graph.predecessors(drop.key):
             problems.append(Problem(f"Dropout {drop.key!r} is not between the hidden layer {hidden.key!r} and the "
                                     f"output {out_key!r}, where the subclassed model's call() puts it.",
-                                    (drop.key,)))
+                                    (drop.key,), code="dropout-place"))
     return problems
 
 
@@ -477,7 +490,7 @@ def _built_outside(name: str, optimizer: Any) -> Problem:
                     "and compiled outside it")
         return Problem(f"{name!r} was built outside strategy.scope(), {compiled}: nothing of it belongs to the "
                        f"strategy. Its weights are ordinary variables on one device, so fit would train it on that "
-                       f"device alone, as if there were no strategy. {fix}")
+                       f"device alone, as if there were no strategy. {fix}", code="built-outside-scope")
     if _keeps_values_per_weight(optimizer):
         said = (f"fit fails with RuntimeError: Need to be inside \"with strategy.scope()\": "
                 f"{_optimizer_name(optimizer)}, made in the scope, makes values of its own for each weight the "
@@ -490,7 +503,7 @@ def _built_outside(name: str, optimizer: Any) -> Problem:
                 "that the weight is one of its mirrored variables")
     return Problem(f"{name!r} was built outside strategy.scope() and compiled inside it: its weights are ordinary "
                    f"variables on one device, which MirroredStrategy cannot keep on every replica, so {said}. "
-                   f"{fix}")
+                   f"{fix}", code="built-outside-scope")
 
 
 def _strategy_problems(model: Any) -> list[Problem]:
@@ -500,7 +513,8 @@ def _strategy_problems(model: Any) -> list[Problem]:
         return [_built_outside(name, optimizer)]
     if optimizer is None:
         return [Problem(f"{name!r} is not compiled yet: call compile(optimizer=..., loss=..., metrics=[...]) inside "
-                        f"strategy.scope() too, so that the optimizer's variables are mirrored like the weights.")]
+                        f"strategy.scope() too, so that the optimizer's variables are mirrored like the weights.",
+                        code="not-answered:not-compiled")]
     if not _is_mirrored(optimizer.iterations):
         if _keeps_values_per_weight(optimizer):
             what = (f"fit fails with RuntimeError: \"Mixing different tf.distribute.Strategy objects\" when "
@@ -515,7 +529,7 @@ def _strategy_problems(model: Any) -> list[Problem]:
         return [Problem(
             f"{name!r} was built inside the scope, but its optimizer was made outside it: the optimizer's variables "
             f"are not mirrored, and {what}. Make the optimizer and call compile inside strategy.scope() too, "
-            f"where the model was built.")]
+            f"where the model was built.", code="optimizer-outside-scope")]
     return []
 
 
@@ -600,7 +614,7 @@ def _rnn_weights(layer: Any, units: int) -> tuple[tuple[np.ndarray, np.ndarray],
         raise Stop(f"With units={units}, on {_RNN_FILTERS} features per step, your layer's weights are {shapes}. "
                    f"Document 002's CustomRNN has three Dense layers: projection_1 ({_RNN_FILTERS} → {units}), "
                    f"projection_2 ({units} → {units}) and the classifier ({units} → 1). Keep __init__ as it is: "
-                   f"the task changes only how the first state is made.")
+                   f"the task changes only how the first state is made.", code="rnn-weights")
     return first[0], second[0], scores[0]
 
 
@@ -639,18 +653,19 @@ def _rnn_case(cls: type, units: int, earlier: bool, last_batch: bool) -> None:
         try:
             out = layer(x)
         except Exception as exc:
-            raise Stop(_rnn_build_problem(exc, call, units, earlier)) from None
+            raise Stop(_rnn_build_problem(exc, call, units, earlier), code="raised:build") from None
     got = tuple(out.shape)
     want = (None, _RNN_OUT_STEPS, 1)
     if got[0] is not None:
         raise Stop(f"In the check's model, {_rnn_model_text(call)}, your layer's output has shape "
                    f"{format_shape(got)}: its batch axis is {got[0]}, not None. A batch size of {got[0]} is written "
                    f"into the layer, so a batch of any other size fails. The first state needs one row per sample "
-                   f"of the batch that arrives: read that number from the tensor when the layer runs.")
+                   f"of the batch that arrives: read that number from the tensor when the layer runs.",
+                   code="batch-fixed")
     if got != want:
         raise Stop(f"In the check's model, {_rnn_model_text(call)}, your layer gives {format_shape(got)}; document "
                    f"002's CustomRNN gives {format_shape(want)}: one score per time step (its classifier is a "
-                   f"Dense(1) on the last axis). Keep call's computation as it is.")
+                   f"Dense(1) on the last axis). Keep call's computation as it is.", code="output-shape")
     model = keras.Model(sequences, out, name="check_rnn_model")
     weights = _rnn_weights(layer, units)
     conv_kernel, conv_bias = (np.asarray(w.numpy(), "float64") for w in conv.weights)
@@ -662,13 +677,14 @@ def _rnn_case(cls: type, units: int, earlier: bool, last_batch: bool) -> None:
         except Exception as exc:
             raise Stop(_told(exc, f"The model built, but on a batch of {n} sequences your layer") + " A batch "
                        "size is fixed somewhere in the layer: the first state must have one row per sample of "
-                       "the batch that arrives, whatever its size.") from None
+                       "the batch that arrives, whatever its size.", code="raised:batch-size") from None
         want_scores = _rnn_reference(_conv1d(data.astype("float64"), conv_kernel, conv_bias), weights)
         if np.shape(scores) != want_scores.shape or not np.allclose(scores, want_scores, atol=1e-4):
             raise Stop(f"On a batch of {n} sequences, {call} gives other scores than document 002's loop computed "
                        f"with your layer's own weights (a first state of zeros; at each step state = "
                        f"projection_1(x_t) + projection_2(state); a sigmoid score per step). Keep call's "
-                       f"computation as it is: the task changes only how the first state is made.")
+                       f"computation as it is: the task changes only how the first state is made.",
+                       code="computes-otherwise")
     if not last_batch:
         return
     data = rng.random((_RNN_LONG, _RNN_STEPS, _RNN_FEATURES)).astype("float32")
@@ -677,10 +693,10 @@ def _rnn_case(cls: type, units: int, earlier: bool, last_batch: bool) -> None:
     except Exception as exc:
         raise Stop(_told(exc, f"On {_RNN_LONG} sequences in batches of {_RNN_BATCH_SIZE} (a last batch of "
                               f"{_RNN_LONG % _RNN_BATCH_SIZE}), your layer") + " Every batch size must work, the "
-                   "last batch's too.") from None
+                   "last batch's too.", code="raised:last-batch") from None
     if np.shape(scores) != (_RNN_LONG, _RNN_OUT_STEPS, 1):
         raise Stop(f"On {_RNN_LONG} sequences in batches of {_RNN_BATCH_SIZE}, the model returned "
-                   f"{np.shape(scores)}, not ({_RNN_LONG}, {_RNN_OUT_STEPS}, 1).")
+                   f"{np.shape(scores)}, not ({_RNN_LONG}, {_RNN_OUT_STEPS}, 1).", code="forward-shape")
 
 
 def _judge_any_batch_rnn(answer: Any, ctx: Context) -> list[Problem]:
@@ -731,7 +747,8 @@ def _judge_design_custom(answer: Any, ctx: Context) -> list[Problem]:
     if in_shape[1] is not None:
         return [Problem(f"Input {sequence!r} has shape {format_shape(in_shape)}: it takes sequences of exactly "
                         f"{in_shape[1]} steps, and a batch of any other length is refused. The task's sequences have "
-                        f"any length: leave the number of steps open (None) in keras.Input's shape.", (sequence,))]
+                        f"any length: leave the number of steps open (None) in keras.Input's shape.", (sequence,),
+                        code="sequence-length-fixed")]
     problems = expect_depends(graph, scores, [sequence])
     if problems:
         return problems
@@ -744,7 +761,7 @@ def _judge_design_custom(answer: Any, ctx: Context) -> list[Problem]:
         return [Problem(f"Your model's layers are all library layers ({', '.join(kinds) or 'none'}). The task's "
                         f"core is a layer you write yourself: a class of your own that subclasses "
                         f"keras.layers.Layer, with build and call, used as one of the model's layers (lesson 9 "
-                        f"writes one; lesson 10 puts one inside a functional model).")]
+                        f"writes one; lesson 10 puts one inside a functional model).", code="no-custom-layer")]
     weighted = [n for n in own if objects[n.layer.uid].count_params() > 0]
     made = [n for n in weighted if len(_library_made(objects[n.layer.uid])[0]) < len(objects[n.layer.uid].weights)]
     if weighted and not made:
@@ -752,13 +769,14 @@ def _judge_design_custom(answer: Any, ctx: Context) -> list[Problem]:
         return [Problem(f"Your layer {weighted[0].key!r} ({weighted[0].class_name}) has weights, but Keras layers "
                         f"inside it ({', '.join(map(repr, _library_made(layer)[1]))}) make all of them. The task's "
                         f"layer makes weights of its own: add_weight in build(input_shape), as in lesson 9 (layers "
-                        f"inside it are fine besides).", (weighted[0].key,))]
+                        f"inside it are fine besides).", (weighted[0].key,), code="custom-layer-library-weights")]
     weighted = made
     if not weighted:
         names = ", ".join(f"{n.key!r} ({n.class_name})" for n in own)
         return [Problem(f"Your own layer {names} has no weights, so it learns nothing: it is a fixed function. "
                         f"The task's custom layer learns: make its weights with add_weight in build(input_shape), "
-                        f"where the size of the input is known.", tuple(n.key for n in own))]
+                        f"where the size of the input is known.", tuple(n.key for n in own),
+                        code="custom-layer-no-weights")]
     rng = np.random.default_rng(65)
     for n, steps in _DESIGN_RUNS:
         data = rng.standard_normal((n, steps, _DESIGN_SEQUENCE[-1])).astype("float32")
@@ -768,11 +786,12 @@ def _judge_design_custom(answer: Any, ctx: Context) -> list[Problem]:
             hint = (" The batch size and the number of steps are None while the model is built and change from "
                     "batch to batch: a layer that needs them reads them when it runs (keras.ops.shape), and "
                     "weights can only depend on the last axis (8).")
-            raise Stop(_told(exc, f"On a batch of {n} sequences of {steps} steps, your model") + hint) from None
+            raise Stop(_told(exc, f"On a batch of {n} sequences of {steps} steps, your model") + hint,
+                       code="raised:forward") from None
         out = np.asarray(out)  # one output: match_outputs refused any other
         if np.shape(out) != (n, _DESIGN_SCORES[-1]):
             raise Stop(f"On a batch of {n} sequences of {steps} steps your model returned {np.shape(out)}, not "
-                       f"({n}, {_DESIGN_SCORES[-1]}).")
+                       f"({n}, {_DESIGN_SCORES[-1]}).", code="forward-shape")
     layer = weighted[0]
     kinds = sorted({n.class_name for n in nodes if n.layer.uid != id(model)})
     ctx.verified += [
