@@ -28,8 +28,10 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def lessons_source() -> Path:
-    """The lesson notebooks of this checkout (fapi_lab is installed editable from it)."""
-    return Path(__file__).resolve().parents[1] / "notebooks"
+    """The lesson notebooks: those packaged in the installed wheel, or those of the checkout (editable install)."""
+    from ._edition import course_root
+
+    return course_root() / "notebooks"
 
 
 def copy_lessons(folder: Path, source: Path | None = None) -> list[str]:
@@ -42,8 +44,8 @@ def copy_lessons(folder: Path, source: Path | None = None) -> list[str]:
     source = source or lessons_source()
     notebooks = sorted(source.glob("[0-9]*.ipynb"))
     if not notebooks:
-        raise FileNotFoundError(f"no lesson notebooks found in {source}; run this from a clone of the fapi_lab "
-                                f"repository (bash scripts/lessons does it for you)")
+        raise FileNotFoundError(f"no lesson notebooks found in {source}; reinstall fapi_lab, or run this from a "
+                                f"clone of the fapi_lab repository (bash scripts/lessons does it for you)")
     notebooks += sorted(source.glob("exercises/ex*.ipynb"))  # the student versions: never the solutions
     folder.mkdir(parents=True, exist_ok=True)
     report = []
@@ -108,6 +110,26 @@ def _student(args: argparse.Namespace) -> int:
     return 0
 
 
+def _student_repo(args: argparse.Namespace) -> int:
+    from ._edition import EditionError, write_edition
+
+    folder = Path(args.folder).expanduser()
+    try:
+        lines = write_edition(folder, url=args.url, install=args.install)
+    except (EditionError, OSError) as exc:
+        print(f"fapi-lab student-repo: {exc}")
+        return 1
+    print("\n".join(lines))
+    kept = sum(line.startswith("KEPT") for line in lines)
+    files = sum(not line.startswith(("NOTE", "STALE")) for line in lines)
+    print(f"fapi-lab student-repo: the student edition is in {folder.resolve()} ({files} files, no solutions"
+          + (f"; {kept} edited files kept, see above" if kept else "") + ").")
+    if not (folder / ".git").exists():
+        print(f"Make it a repository of its own: cd {folder} && git init -b main && git add -A && "
+              f"git commit -m 'Student edition'  (then push it; see the README's recipes)")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -130,6 +152,15 @@ def _parser() -> argparse.ArgumentParser:
     stu.add_argument("--out", help="where the student versions go (default: notebooks/exercises)")
     stu.add_argument("--force", action="store_true", help="replace student notebooks that differ without asking")
     stu.set_defaults(func=_student)
+    rep = sub.add_parser("student-repo", help="write the student edition (lessons, exercises, Binder; no solutions) "
+                                              "into a folder that becomes its own git repository")
+    rep.add_argument("folder", help="where to write it (new, or an earlier edition: edited files are kept)")
+    rep.add_argument("--url", help="the edition's own GitHub address, for the Binder link in its README")
+    rep.add_argument("--install", help="what Binder pip-installs (default: fapi_lab[lessons] @ git+REPOSITORY)")
+    rep.set_defaults(func=_student_repo)
+    from ._grading_cli import add_commands  # the grading commands: nbgrader, report
+
+    add_commands(sub)
     return parser
 
 

@@ -171,20 +171,36 @@ def test_start_ends_by_exec_ing_its_arguments() -> None:
 
 
 def test_readme_links_use_the_one_repository_url() -> None:
-    """The README cannot compute links, so each one is checked against pyproject.toml's Repository."""
+    """The README cannot compute links, so each one is checked against pyproject.toml's Repository.
+
+    Links to a teacher's student edition (``fapi-lab student-repo``) carry a placeholder owner (``<you>``); they
+    must fit its layout: nbgitpuller clones it into a folder named after the repository, lessons at its top."""
     url = PYPROJECT["urls"]["Repository"]
     owner_repo = url.removeprefix("https://github.com/")
     readme = (ROOT / "README.md").read_text()
-    binder = re.findall(r"https://mybinder\.org/v2/gh/([^/\s]+/[^/\s]+)/", readme)
+    lessons = {p.name for p in (ROOT / "notebooks").glob("[0-9]*.ipynb")}
+    binder = re.findall(r"https://mybinder\.org/v2/gh/([^/\s]+/[^/\s]+)/[^?\s]+\?urlpath=([^\s)`]+)", readme)
     colab = re.findall(r"https://colab\.research\.google\.com/github/([^/\s]+/[^/\s]+)/", readme)
-    installs = re.findall(r"git\+(https://[^\s\"]+)", readme)
+    installs = [re.sub(r"@[^/]+$", "", u) for u in re.findall(r"git\+(https://[^\s\"`]+)", readme)]
     pullers = [parse_qs(urlsplit(link).query) for link in re.findall(r"\S+/git-pull\?\S+", readme)]
     assert binder and installs and pullers, "the README's Binder link, install line and nbgitpuller link"
-    assert set(binder) | set(colab) == {owner_repo}
+    assert set(colab) <= {owner_repo}
     assert set(installs) == {url}
+    for repo, urlpath in binder:
+        if repo.startswith("<"):  # a student edition: lessons at the top
+            assert urlpath == "lab" or urlpath.removeprefix("lab/tree/") in lessons, (repo, urlpath)
+        else:
+            assert repo == owner_repo, repo
     for query in pullers:
-        assert query["repo"] == [url] and query["branch"] == ["main"]
-        assert unquote(query["urlpath"][0]).startswith(f"lab/tree/{owner_repo.split('/')[1]}/notebooks")
+        assert query["branch"] == ["main"]
+        (repo,) = query["repo"]
+        urlpath = unquote(query["urlpath"][0])
+        if repo == url:
+            assert urlpath.startswith(f"lab/tree/{owner_repo.split('/')[1]}/notebooks")
+        else:
+            assert re.fullmatch(r"https://github\.com/<[^>]+>/[\w.-]+", repo), repo
+            name = repo.rsplit("/", 1)[1]
+            assert urlpath == f"lab/tree/{name}" or urlpath.removeprefix(f"lab/tree/{name}/") in lessons, urlpath
     assert "mybinder.org/v2/gh/" + owner_repo + "/main?urlpath=lab/tree/notebooks" in readme
 
 

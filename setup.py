@@ -1,0 +1,39 @@
+"""Build hook: the lessons and the student exercises go into the wheel, so `fapi-lab lessons` and
+`fapi-lab student-repo` work after a plain `pip install` (no checkout). The solutions never do: only the files
+matched by COURSE_FILES are copied, into fapi_lab/_course/ (the layout fapi_lab._edition.course_root reads).
+Everything else about the package is in pyproject.toml. An editable install reads the checkout instead."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+HERE = Path(__file__).resolve().parent
+COURSE_FILES = ("notebooks/[0-9]*.ipynb", "notebooks/exercises/ex*.ipynb",
+                "binder/apt.txt", "binder/runtime.txt", "binder/start")
+
+
+class BuildPyWithCourse(build_py):
+    def run(self) -> None:
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return
+        target = Path(self.build_lib) / "fapi_lab" / "_course"
+        shutil.rmtree(target, ignore_errors=True)  # a lesson removed since the last build goes too
+        copied = 0
+        for pattern in COURSE_FILES:
+            for src in sorted(HERE.glob(pattern)):
+                dest = target / src.relative_to(HERE)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dest)  # keeps binder/start executable
+                copied += 1
+        if not any(target.glob("notebooks/[0-9]*.ipynb")):
+            raise SystemExit(f"no lesson notebooks in {HERE / 'notebooks'}: a wheel without them would leave "
+                             f"`fapi-lab lessons` with nothing to copy (build from a full checkout or sdist)")
+        print(f"fapi_lab build: {copied} course files (lessons, student exercises, binder/) -> {target}")
+
+
+setup(cmdclass={"build_py": BuildPyWithCourse})
