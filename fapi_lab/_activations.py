@@ -148,7 +148,7 @@ def _bars_html(vector: np.ndarray, labels: Sequence[str] | None = None, top: int
                      f"justify-content:flex-end;align-items:center;height:90px;width:{width}px'>"
                      f"<div style='width:{max(width - 2, 1)}px;height:{height:.1f}px;background:{colour}'></div>"
                      f"{tag}</div>")
-    return f"<div style='display:flex;align-items:flex-end;overflow-x:auto;max-width:680px'>{''.join(cells)}</div>"
+    return f"<div style='display:flex;align-items:flex-end;overflow-x:auto;max-width:100%'>{''.join(cells)}</div>"
 
 
 def _stats_html(stats: dict[str, float], kind: str = "f") -> str:
@@ -228,8 +228,11 @@ class ActivationViewer(widgets.VBox):
         self._image_d = widgets.Image(format="png")
         self._message = widgets.HTML()
         controls = widgets.HBox([self._layer, self._sample], layout=widgets.Layout(flex_flow="row wrap"))
-        super().__init__([controls, widgets.HBox([self._page, self._compare_with]), self._info,
-                          widgets.HBox([self._image, self._image_b, self._image_d]), self._message])
+        pictures = widgets.HBox([self._image, self._image_b, self._image_d],
+                                layout=widgets.Layout(width="100%", flex_flow="row nowrap", overflow="hidden"))
+        super().__init__([controls, widgets.HBox([self._page, self._compare_with],
+                                                 layout=widgets.Layout(flex_flow="row wrap")),
+                          self._info, pictures, self._message], layout=widgets.Layout(max_width="100%"))
         self._layer.value = self.layer_keys[-1]
         self.selected = self._layer.value
         widgets.link((self, "selected"), (self._layer, "value"))
@@ -256,8 +259,12 @@ class ActivationViewer(widgets.VBox):
         self._redraw()
 
     def _show(self, image: widgets.Image, png: bytes | None) -> None:
+        """Show a picture, or hide it; side by side (compare) the pictures share the width, never past it."""
         image.value = png or b""
         image.layout.display = "" if png else "none"
+        width = "33%" if self._image_b.value else "100%"
+        for shown in (self._image, self._image_b, self._image_d):
+            shown.layout.max_width, shown.layout.height, shown.layout.object_fit = width, "auto", "contain"
 
     def _redraw(self, change: Any = None) -> None:
         try:

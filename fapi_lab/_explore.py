@@ -1,5 +1,8 @@
 """``lab.explore(model, x=None)``: the graph, the shape table and the activation view in one widget, linked by
-the selected layer: click a node and the table row and the activation picture follow."""
+the selected layer: click a node (or a table row) and the others follow.
+
+The table is compact here (call, layer, output shape, params; the arithmetic of the selected row under it) and
+scrolls inside a box of :data:`TABLE_HEIGHT` px to the selected row, so the cell stays about as tall as the graph."""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ import traitlets
 from ._graph_view import GraphView, graph
 from ._shapes import ShapeTable, link_selection, shapes
 
-__all__ = ["Explorer", "explore"]
+__all__ = ["TABLE_HEIGHT", "Explorer", "explore"]
+
+TABLE_HEIGHT = 260  # px: the shape table's box inside the explorer
 
 
 class Explorer(widgets.VBox):
@@ -26,7 +31,7 @@ class Explorer(widgets.VBox):
         self.activations: Any = None
         notes = []
         try:
-            self.shapes = shapes(model).widget()
+            self.shapes = shapes(model).widget(compact=True, max_height=TABLE_HEIGHT)
         except ValueError as exc:  # a subclassed model has no traceable graph: say so instead of failing
             notes.append(str(exc))
         if x is not None:
@@ -59,12 +64,21 @@ class Explorer(widgets.VBox):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
-        static = self.graph._repr_mimebundle_()["text/html"]
+        static = _picture_html(self.graph.to_svg(), f"graph of {self.graph.graph.name}")
         if self.shapes is not None:
-            static += self.shapes.trace._repr_html_(self.selected)
+            static += self.shapes.trace._repr_html_(self.selected, compact=True, max_height=TABLE_HEIGHT)
         bundle["text/html"] = static
         bundle["text/plain"] = f"Explorer({self.graph.graph.name!r}, selected={self.selected!r})"
         return bundle
+
+
+def _picture_html(svg: str, alt: str) -> str:
+    """The graph for a saved notebook, as an image inside HTML that untrusted notebooks keep (``_pictures``)."""
+    try:
+        from ._pictures import picture_html
+    except ImportError:  # pragma: no cover - only while the pictures module is missing
+        return f"<div style='max-height:620px;overflow:auto'>{svg}</div>"
+    return picture_html(svg, alt=alt)
 
 
 def explore(model: Any, x: Any = None, **graph_options: Any) -> Explorer:

@@ -32,6 +32,7 @@ __all__ = [
     "NO_GRAPH_SEQUENTIAL_MESSAGE",
     "SUBCLASSED_MESSAGE",
     "GraphReadError",
+    "Recording",
     "activation_values",
     "call_arguments",
     "compiled_losses",
@@ -45,6 +46,7 @@ __all__ = [
     "read",
     "read_model",
     "read_tensors",
+    "record",
     "record_calls",
 ]
 
@@ -115,8 +117,11 @@ def read_model(model: keras.Model, *, prefix: str = "", path: tuple[str, ...] = 
     return replace(graph, class_name=type(model).__name__, output_names=names or graph.output_names)
 
 
-def read_tensors(tensors: Sequence[keras.KerasTensor]) -> LayerGraph:
-    """The graph that leads to these symbolic tensors, before any keras.Model exists."""
+def read_tensors(tensors: Sequence[keras.KerasTensor], *, infos: dict[int, LayerInfo] | None = None) -> LayerGraph:
+    """The graph that leads to these symbolic tensors, before any keras.Model exists.
+
+    ``infos``: layer descriptions already read (by layer id), reused and added to: ``lab.live()`` reads the growing
+    graph again and again, and a layer's settings cost more to read than the rest."""
     for t in tensors:
         if getattr(t, "_keras_history", None) is None:
             raise GraphReadError(
@@ -125,7 +130,7 @@ def read_tensors(tensors: Sequence[keras.KerasTensor]) -> LayerGraph:
             )
     nodes = _reachable_nodes(tensors)
     inputs = [n.outputs[0] for n in nodes if n.is_input]
-    return _build(nodes, inputs, list(tensors), name="graph so far", prefix="", path=(), seen=set())
+    return _build(nodes, inputs, list(tensors), name="graph so far", prefix="", path=(), seen=set(), infos=infos)
 
 
 def no_graph_message(model: Any) -> str:
@@ -290,8 +295,8 @@ def keyed_nodes(functional: Any) -> list[tuple[str, Any, int, int]]:
 
 # -- building the plain graph ------------------------------------------------------------------------------
 def _build(raw_nodes: list[Any], inputs: Sequence[Any], outputs: Sequence[Any], *, name: str, prefix: str,
-           path: tuple[str, ...], seen: set[int]) -> LayerGraph:
-    infos: dict[int, LayerInfo] = {}
+           path: tuple[str, ...], seen: set[int], infos: dict[int, LayerInfo] | None = None) -> LayerGraph:
+    infos = {} if infos is None else infos
     keys: dict[tuple[int, int], str] = {}
     plain: list[Node] = []
     ordered = []
@@ -460,26 +465,56 @@ _recorders: list[Callable[[list[Any]], None]] = []
 _record_lock = threading.Lock()
 
 
+class Recording:
+    """The symbolic calls recorded so far by :func:`record`; :meth:`leaves` gives their unconsumed outputs.
+
+    Adding a call costs the size of its arguments, not of the whole recording, so recording a large model stays
+    linear; the leaves are only worked out when asked for."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Any] = []
+        self._ids: set[int] = set()
+        self._consumed: set[int] = set()
+
+    def add(self, node: Any) -> bool:
+        """Record a call; False for an input node seen already (Keras makes one node per Input, then reuses it)."""
+        if id(node) in self._ids:
+            return False
+        self._ids.add(id(node))
+        self.nodes.append(node)
+        self._consumed.update(id(kt) for kt in node.arguments.keras_tensors)
+        return True
+
+    def leaves(self) -> list[Any]:
+        """Outputs produced but not yet consumed: ``read_tensors(leaves())`` is the graph built so far."""
+        return [t for n in self.nodes for t in _flat_tensors(n.outputs)
+                if id(t) not in self._consumed and getattr(t, "_keras_history", None) is not None]
+
+
 @contextmanager
 def record_calls(callback: Callable[[list[Any]], None]) -> Iterator[None]:
     """Call ``callback(tensors)`` after every symbolic layer call made inside the block.
 
     ``tensors`` are the leaf outputs (produced but not yet consumed) of every call recorded so far, so
-    ``read_tensors(tensors)`` is the whole graph built inside the block. Keras's ``Node`` constructor is where
-    every symbolic call is registered, so that is where we listen; it is restored when the block ends.
+    ``read_tensors(tensors)`` is the whole graph built inside the block (see :func:`record` for a cheaper form).
     """
+    with record(lambda rec: callback(rec.leaves())):
+        yield
+
+
+@contextmanager
+def record(callback: Callable[[Recording], None]) -> Iterator[Recording]:
+    """Call ``callback(recording)`` after every symbolic layer call made inside the block.
+
+    Keras's ``Node`` constructor is where every symbolic call is registered, so that is where we listen; it is
+    restored when the block ends."""
     from keras.src.ops import node as node_module
 
-    recorded: list[Any] = []
+    recording = Recording()
 
     def listener(node: Any) -> None:
-        if node.is_input and recorded and node in recorded:
-            return
-        recorded.append(node)
-        consumed = {id(kt) for n in recorded for kt in n.arguments.keras_tensors}
-        leaves = [t for n in recorded for t in _flat_tensors(n.outputs)
-                  if id(t) not in consumed and getattr(t, "_keras_history", None) is not None]
-        callback(leaves)
+        if recording.add(node):
+            callback(recording)
 
     with _record_lock:
         if not _recorders:
@@ -494,7 +529,7 @@ def record_calls(callback: Callable[[list[Any]], None]) -> Iterator[None]:
             node_module.Node.__init__ = init
         _recorders.append(listener)
     try:
-        yield
+        yield recording
     finally:
         with _record_lock:
             _recorders.remove(listener)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["Edge", "LayerGraph", "LayerInfo", "Node", "Shape", "flatten", "graph_depth"]
+__all__ = ["Edge", "Frame", "LayerGraph", "LayerInfo", "Node", "Shape", "flatten", "graph_depth", "splice"]
 
 Shape = tuple[int | None, ...]
 
@@ -105,6 +105,18 @@ class Edge:
 
 
 @dataclass(frozen=True)
+class Frame:
+    """An expanded container drawn as a labelled frame around its nodes: a nested-model call (kind ``"model"``)
+    or an automatic block of layers (kind ``"group"``). ``key`` is the entry of the nodes' ``path``."""
+
+    key: str
+    kind: str  # "model" | "group"
+    name: str  # what the frame's label says
+    n_layers: int = 0  # layer calls inside (at every depth)
+    params: int = 0
+
+
+@dataclass(frozen=True)
 class LayerGraph:
     """Nodes in topological order, edges between their keys, and which keys are inputs and outputs.
 
@@ -122,6 +134,7 @@ class LayerGraph:
     subclassed: bool = False  # no graph of layer calls inside: a subclassed model, or a Sequential model Keras ran
     # layer by layer without building one; ``message`` says which, in words for the user
     message: str = ""
+    frames: tuple[Frame, ...] = ()  # the expanded containers of a folded graph (``_folding.fold``)
 
     # -- lookups ---------------------------------------------------------------------------------------
     def node(self, key: str) -> Node:
@@ -186,6 +199,15 @@ def flatten(graph: LayerGraph, depth: int | None = 0) -> LayerGraph:
     if depth is not None and depth <= 0:
         return graph
     inner_depth = None if depth is None else depth - 1
+    return splice(graph, {n.key: flatten(n.subgraph, inner_depth) for n in graph.nodes if n.subgraph is not None})
+
+
+def splice(graph: LayerGraph, opened: dict[str, LayerGraph]) -> LayerGraph:
+    """``graph`` with each nested-model call named in ``opened`` replaced by the nodes of the inner graph given
+    for it (already flattened or folded as wanted), rewired as :func:`flatten` describes. The inner nodes are
+    taken as they are (their ``path`` too)."""
+    if not opened:
+        return graph
     nodes: list[Node] = []
     inner_edges: list[Edge] = []
     expanded: set[str] = set()
@@ -194,11 +216,11 @@ def flatten(graph: LayerGraph, depth: int | None = 0) -> LayerGraph:
     exit_: dict[tuple[str, int], tuple[str, int]] = {}
     passthrough: dict[tuple[str, int], int] = {}  # output j of a call is its own input i
     for n in graph.nodes:
-        if n.subgraph is None:
+        inner = opened.get(n.key)
+        if inner is None:
             nodes.append(n)
             continue
         expanded.add(n.key)
-        inner = flatten(n.subgraph, inner_depth)
         inner_inputs = {k: i for i, k in enumerate(inner.inputs)}
         nodes.extend(m for m in inner.nodes if m.key not in inner_inputs)
         for i, in_key in enumerate(inner.inputs):
@@ -235,7 +257,8 @@ def flatten(graph: LayerGraph, depth: int | None = 0) -> LayerGraph:
             for dst, dst_index in entry.get((e.dst, e.dst_index), []):
                 edges.append(replace(e, src=src[0], src_index=src[1], dst=dst, dst_index=dst_index))
     outputs = tuple(o for o in (source(k, i) for k, i in graph.outputs) if o is not None)
-    return replace(graph, nodes=tuple(nodes), edges=tuple(_dedupe(edges)), outputs=outputs)
+    frames = graph.frames + tuple(f for inner in opened.values() for f in inner.frames)
+    return replace(graph, nodes=tuple(nodes), edges=tuple(_dedupe(edges)), outputs=outputs, frames=frames)
 
 
 def _dedupe(edges: Iterable[Edge]) -> list[Edge]:

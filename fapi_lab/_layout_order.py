@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 
-__all__ = ["order", "place", "ranks"]
+__all__ = ["frames_around", "order", "place", "ranks"]
 
 _L1_LIMIT = 150  # ranks up to this many items are placed by weighted medians, longer ones by means
 
@@ -278,3 +278,43 @@ def place(rank: list[int], across: list[float], seps: list[float],
         if k:
             offset += seps[k - 1]
         across[i] = fitted[k] + offset
+
+
+# -- frames ---------------------------------------------------------------------------------------------------
+def frames_around(paths: Sequence[tuple[str, ...]], across: list[float], centre: list[float], item_rank: list[int],
+                  ext: list[float], dep: list[float], tb: bool, title_width: dict[str, float], pad: float,
+                  label: float) -> list[tuple[tuple[str, ...], tuple[float, float, float, float]]]:
+    """A rectangle (across0, along0, across1, along1) around the boxes (items ``0 .. len(paths) - 1``) of each
+    open nested model or block, outer ones first; ``pad`` around the boxes, ``label`` for the title, and wide
+    enough for ``title_width[key]``."""
+    boxes: dict[tuple[str, ...], list[float]] = {}
+    for i, p in enumerate(paths):
+        if not p:
+            continue
+        a, c = across[i], centre[item_rank[i]]
+        box = [a - ext[i] / 2, c - dep[i] / 2, a + ext[i] / 2, c + dep[i] / 2]
+        cur = boxes.get(p)
+        boxes[p] = box if cur is None else [min(cur[0], box[0]), min(cur[1], box[1]), max(cur[2], box[2]),
+                                            max(cur[3], box[3])]
+    for outer in {p[:k] for p in boxes for k in range(1, len(p))}:
+        boxes.setdefault(outer, [])
+    out: dict[tuple[str, ...], tuple[float, float, float, float]] = {}
+    for p in sorted(boxes, key=len, reverse=True):  # innermost first: an outer frame holds the inner ones
+        parts = [b for b in [boxes[p]] if b] + [out[q] for q in out if len(q) == len(p) + 1 and q[:-1] == p]
+        a0 = min(b[0] for b in parts) - pad
+        l0 = min(b[1] for b in parts) - pad
+        a1 = max(b[2] for b in parts) + pad
+        l1 = max(b[3] for b in parts) + pad
+        if tb:
+            l0 -= label
+        else:
+            a0 -= label
+        title = title_width.get(p[-1], 0.0)
+        size_x = (a1 - a0) if tb else (l1 - l0)
+        if size_x < title:  # widen to fit the title
+            if tb:
+                a0, a1 = a0 - (title - size_x) / 2, a1 + (title - size_x) / 2
+            else:
+                l0, l1 = l0 - (title - size_x) / 2, l1 + (title - size_x) / 2
+        out[p] = (a0, l0, a1, l1)
+    return sorted(out.items(), key=lambda kv: len(kv[0]))

@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ._layergraph import LayerGraph, Node, Shape
+from ._layergraph import Frame, LayerGraph, Node, Shape
 
 __all__ = [
     "DOT_TIME_LIMIT",
@@ -35,11 +35,17 @@ __all__ = [
     "NodeColours",
     "NodeStyle",
     "dot_to_svg",
+    "format_count",
     "format_shape",
+    "frame_ids",
+    "frame_title",
     "label_rows",
+    "layer_count",
+    "legend_swatches",
     "node_ids",
     "node_style",
     "output_names_by_key",
+    "same_layer_text",
     "shared_fills",
     "skip_edges",
     "to_dot",
@@ -55,6 +61,7 @@ PALETTE = {
     "merge": "#ffedd5",
     "op": "#f1f5f9",
     "model": "#ede9fe",
+    "group": "#e0f2fe",
     "subclassed": "#fee2e2",
     "nograph": "#fef3c7",
 }
@@ -63,10 +70,11 @@ EDGE_ROLES = {  # how an edge that is not a plain input looks (DOT attributes; t
     "mask": {"color": "#0891b2", "style": "dotted", "tooltip": "mask"},
     "unused": {"color": "#94a3b8", "style": "dashed", "tooltip": "passed to the model, which does not use it"},
 }
-MERGE_SYMBOL = {
+MERGE_SYMBOL = {  # a symbol before the class name; Dot has none ("· Dot" reads as a stray dot)
     "Add": "+", "Subtract": "−", "Multiply": "×", "Average": "mean", "Maximum": "max", "Minimum": "min",
-    "Concatenate": "‖", "Dot": "·",
+    "Concatenate": "‖",
 }
+EXPANDABLE, COLLAPSIBLE = "⊞", "⊟"  # marks of a closed box that opens, and of an open frame that closes
 
 
 @dataclass(frozen=True)
@@ -121,9 +129,52 @@ def format_shape(shape: Shape | None) -> str:
     return f"({inner},)" if len(shape) == 1 else f"({inner})"
 
 
+def format_count(number: int) -> str:
+    """A count for a box: 950, 71.2k, 23.5M."""
+    if number < 1000:
+        return str(number)
+    if number < 999_500:
+        return f"{number / 1e3:.3g}k"
+    return f"{number / 1e6:.3g}M"
+
+
 def node_ids(graph: LayerGraph) -> dict[str, str]:
     """Stable DOT/SVG ids for the graph's keys (``n0``, ``n1``, … in node order)."""
     return {n.key: f"n{i}" for i, n in enumerate(graph.nodes)}
+
+
+def frame_ids(graph: LayerGraph) -> dict[str, str]:
+    """SVG ids of the frames drawn around open nested models and blocks (``f0``, ``f1``, … in order of first
+    appearance in the nodes' paths), keyed by the container's key."""
+    ids: dict[str, str] = {}
+    for n in graph.nodes:
+        for key in n.path:
+            if key not in ids:
+                ids[key] = f"f{len(ids)}"
+    return ids
+
+
+def frame_title(key: str, frames: Mapping[str, Frame]) -> tuple[str, str]:
+    """(bold part, plain part) of the title of the frame around container ``key``."""
+    frame = frames.get(key)
+    if frame is None or frame.kind == "model":
+        return f"{COLLAPSIBLE} {key.rsplit('/', 1)[-1]}", "nested model"
+    return f"{COLLAPSIBLE} {frame.name}", f"block · {frame.n_layers} layers"
+
+
+def layer_count(node: Node) -> int:
+    """Layer calls inside a nested model or block, at every depth (its own inputs not counted)."""
+    if node.subgraph is None:
+        return 0
+    return sum(1 for m in node.subgraph.walk() if m.kind not in ("input", "group"))
+
+
+def legend_swatches(colours: NodeColours, k: int = 5) -> list[str]:
+    """Up to ``k`` of the fills used, palest first, for a colour legend."""
+    fills = sorted(set(colours.fills.values()), key=lambda f: -NodeStyle(f).luminance)
+    if len(fills) <= k:
+        return fills
+    return [fills[round(i * (len(fills) - 1) / (k - 1))] for i in range(k)]
 
 
 def skip_edges(graph: LayerGraph) -> set[tuple[str, str]]:
@@ -170,6 +221,8 @@ def _title(node: Node, output_name: str | None) -> str:
         return f"ops.{node.name.split('#')[0]}" if cls.lower() == node.name.split("#")[0] else f"ops · {cls}"
     if kind == "model":
         return f"{cls} (model)"
+    if kind == "group":
+        return f"block · {layer_count(node)} layers · {format_count(node.layer.params)} params"
     if kind == "subclassed":
         return f"{cls} (subclassed: no inner graph)"
     if kind == "nograph":
@@ -189,13 +242,18 @@ class LabelRow:
 
 def label_rows(node: Node, options: GraphOptions, output_name: str | None) -> list[LabelRow]:
     """What a node's box says, shared by the DOT renderer and the built-in layout."""
-    rows = [LabelRow(node.key.rsplit("/", 1)[-1] if node.path else node.key, "name")]
+    name = node.key.rsplit("/", 1)[-1] if node.path else node.key
+    rows = [LabelRow(node.layer.name if node.kind == "group" else name, "name")]
     detail = _title(node, output_name)
+    if node.kind == "group" or (node.kind == "model" and node.subgraph is not None):
+        detail = f"{EXPANDABLE} {detail}"
     if options.show_activations and node.layer.activation:
         detail += f" · {node.layer.activation}"
+    if node.class_name == "Dot" and node.layer.config.get("normalize"):
+        detail += " · cosine"
     rows.append(LabelRow(detail, "detail"))
     if node.shared:
-        rows.append(LabelRow(f"call {node.call_index + 1} of {node.n_calls} · shared weights", "small"))
+        rows.append(LabelRow(_calls_text(node), "small"))
     if options.show_shapes and node.output_shapes:
         rows.append(LabelRow(" ".join(format_shape(s) for s in node.output_shapes), "shape"))
     if options.show_dtypes and node.output_dtypes:
@@ -208,6 +266,19 @@ def label_rows(node: Node, options: GraphOptions, output_name: str | None) -> li
     if output_name is not None:
         rows.append(LabelRow(f"output “{output_name}”", "output"))
     return rows
+
+
+def _calls_text(node: Node) -> str:
+    """Which call of a layer called more than once: weights shared only when it has weights."""
+    if node.layer.params:
+        return f"call {node.call_index + 1} of {node.n_calls} · shared weights"
+    times = "twice" if node.n_calls == 2 else f"{node.n_calls} times"
+    return f"called {times}: call {node.call_index + 1}"
+
+
+def same_layer_text(node: Node) -> str:
+    """What the dashed line between two calls of one layer says."""
+    return "same weights" if node.layer.params else "same layer"
 
 
 _DOT_ROW = {
@@ -241,13 +312,17 @@ class NodeStyle:
     thick: bool = False  # a merge
 
     @property
-    def text(self) -> str:
-        """Black on light fills, white on dark ones (e.g. the darkest gradient colours)."""
+    def luminance(self) -> float:
         hexa = self.fill.lstrip("#")
         if len(hexa) != 6:
-            return "#000000"
+            return 1.0
         r, g, b = (int(hexa[i:i + 2], 16) / 255 for i in (0, 2, 4))
-        return "#ffffff" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.45 else "#000000"
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    @property
+    def text(self) -> str:
+        """Black on light fills, white on dark ones (e.g. the darkest gradient colours)."""
+        return "#ffffff" if self.luminance < 0.45 else "#000000"
 
 
 def shared_fills(graph: LayerGraph) -> dict[int, str]:
@@ -271,6 +346,8 @@ def node_style(node: Node, *, is_output: bool, fill: str | None = None,
         base, border, shape = PALETTE["input"], "#1d4ed8", "box"
     elif kind == "model":
         base, border, shape = PALETTE["model"], "#6d28d9", "box3d"
+    elif kind == "group":
+        base, border, shape = PALETTE["group"], "#0369a1", "box3d"
     elif kind == "subclassed":
         base, border, shape = PALETTE["subclassed"], "#b91c1c", "note"
     elif kind == "nograph":
@@ -349,10 +426,14 @@ def _no_subst(text: str) -> str:
 
 
 def to_dot(graph: LayerGraph, options: GraphOptions | None = None, colours: NodeColours | None = None) -> str:
-    """DOT source for an already flattened graph (see :func:`fapi_lab._layergraph.flatten`)."""
+    """DOT source for an already flattened or folded graph (:func:`fapi_lab._layergraph.flatten`,
+    :func:`fapi_lab._folding.fold`): each open nested model or block is a cluster with the id of
+    :func:`frame_ids`."""
     options = options or GraphOptions()
     colours = colours or NodeColours()
     ids = node_ids(graph)
+    fids = frame_ids(graph)
+    frames = {f.key: f for f in graph.frames}
     outputs = output_names_by_key(graph)
     shared_fill = shared_fills(graph)
 
@@ -377,11 +458,13 @@ def to_dot(graph: LayerGraph, options: GraphOptions | None = None, colours: Node
             attrs = _node_attrs(n, options, outputs.get(n.key), colours.fills.get(n.key), shared_fill)
             attrs["id"] = ids[n.key]
             lines.append(f"{indent}{ids[n.key]} [{_attr_list(attrs)}];")
-        for i, sub in enumerate(sub_clusters.get(path, [])):
-            cid = f"cluster_{len(path)}_{i}_{ids.get(sub[-1], abs(hash(sub[-1])) % 10**8)}"
-            lines.append(f"{indent}subgraph {cid} {{")
-            lines.append(f'{indent}  label=<<B>{_dot_html(sub[-1])}</B>  <FONT POINT-SIZE="9">nested model</FONT>>; '
-                         f'style="rounded,dashed"; color="#7c3aed"; fontsize=10;')
+        for sub in sub_clusters.get(path, []):
+            bold, plain = frame_title(sub[-1], frames)
+            colour = "#0369a1" if sub[-1] in frames and frames[sub[-1]].kind == "group" else "#7c3aed"
+            lines.append(f"{indent}subgraph cluster_{fids[sub[-1]]} {{")
+            lines.append(f'{indent}  label=<<B>{_dot_html(bold)}</B>  <FONT POINT-SIZE="9">{_dot_html(plain)}</FONT>>; '
+                         f'style="rounded,dashed"; color="{colour}"; fontsize=10; id="{fids[sub[-1]]}"; '
+                         f'tooltip="{_dot_string(sub[-1])}";')
             emit(sub, indent + "  ")
             lines.append(f"{indent}}}")
 
@@ -403,11 +486,22 @@ def to_dot(graph: LayerGraph, options: GraphOptions | None = None, colours: Node
             by_layer.setdefault(n.layer.uid, []).append(n)
     for calls in by_layer.values():
         for a, b in itertools.pairwise(calls):
+            same = same_layer_text(a)
             lines.append(f'  {ids[a.key]} -> {ids[b.key]} [style=dashed, dir=none, constraint=false, '
-                         f'color="#b45309", tooltip="same weights", label=" same weights", fontsize=8, '
+                         f'color="#b45309", tooltip="{same}", label=" {same}", fontsize=8, '
                          f'fontcolor="#b45309"];')
+    if colours.legend:
+        lines.insert(2, f"  {_legend_label(colours)}")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _legend_label(colours: NodeColours) -> str:
+    """The colour legend as the picture's caption: swatches from palest to darkest, then what they mean."""
+    cells = "".join(f'<TD BGCOLOR="{_esc(c)}" WIDTH="14" HEIGHT="10"></TD>' for c in legend_swatches(colours))
+    text = _dot_html(colours.legend)
+    return (f'graph [labelloc=b, labeljust=l, label=<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2"><TR>{cells}'
+            f'<TD WIDTH="6"></TD><TD><FONT POINT-SIZE="9">{text}</FONT></TD></TR></TABLE>>];')
 
 
 def dot_to_svg(dot_source: str, *, timeout: float | None = None) -> str:

@@ -26,17 +26,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._layergraph import Edge, LayerGraph, Node
-from ._layout_order import order, place, ranks
+from ._layout_order import frames_around, order, place, ranks
 from ._render_dot import (
     EDGE_ROLES,
     GraphOptions,
     LabelRow,
     NodeColours,
     NodeStyle,
+    frame_ids,
+    frame_title,
     label_rows,
+    legend_swatches,
     node_ids,
     node_style,
     output_names_by_key,
+    same_layer_text,
     shared_fills,
     skip_edges,
     xml_text,
@@ -118,7 +122,8 @@ _FRAME_PAD, _FRAME_LABEL = 10.0, 15.0  # a nested-model frame: space around its 
 _ARROW, _ARROW_HALF = 8.0, 4.0
 _OFFSET_3D = 5.0  # the box behind a nested model's box
 _MARGIN = 12.0
-_SHARED_LABEL = "same weights"
+_SHARED_LABEL = "same weights"  # the longer of the two labels ("same layer" for a layer without weights)
+_3D = ("model", "group")  # kinds drawn with a second box behind
 _SHARED_FONT = 9.0
 _MAX_DUMMIES_PER_NODE = 10  # past 10 a node (plus 1,000), the longest edges are drawn straight, not routed
 
@@ -231,7 +236,7 @@ def layout_svg(graph: LayerGraph, options: GraphOptions | None = None, colours: 
             gap += _FRAME_PAD * (leaving + entering) + (0.0 if tb else _FRAME_LABEL * entering)
             if (a, b) in shared_next:
                 gap = max(gap, label_w + 14 if tb else 30.0)
-            if (a < n and nodes[a].kind == "model") or (b < n and nodes[b].kind == "model"):
+            if (a < n and nodes[a].kind in _3D) or (b < n and nodes[b].kind in _3D):
                 gap += _OFFSET_3D  # the second box drawn behind a nested model
             row.append(ext[a] / 2 + gap + ext[b] / 2)
         seps.append(row)
@@ -301,8 +306,15 @@ def layout_svg(graph: LayerGraph, options: GraphOptions | None = None, colours: 
 
     # drawing, in (across, along) coordinates until the end, where TB maps them to (x, y) and LR to (y, x)
     pic = _Picture(_Geometry(tb, n, layers, item_rank, across, centre, thickness, ext, dep))
-    for path, (a0, l0, a1, l1) in _frames(n, paths, across, centre, item_rank, ext, dep, tb):
-        pic.frame(path, a0, l0, a1, l1)
+    frames = {f.key: f for f in graph.frames}
+    titles = {k: frame_title(k, frames) for p in paths for k in p}
+    fids = frame_ids(graph)
+    widths = {k: _text_width(b, _FRAME_FONT, bold=True) + _text_width(" " + p, _FRAME_FONT) + 16
+              for k, (b, p) in titles.items()}
+    for path, (a0, l0, a1, l1) in frames_around(paths[:n], across, centre, item_rank, ext, dep, tb, widths,
+                                                _FRAME_PAD, _FRAME_LABEL):
+        kind = frames[path[-1]].kind if path[-1] in frames else "model"
+        pic.frame(path[-1], fids.get(path[-1], ""), titles[path[-1]], kind, a0, l0, a1, l1)
     for ch in chains:
         pic.edge(ch, nodes)
     slot = {i: (r, k) for r, layer in enumerate(layers) for k, i in enumerate(layer)}
@@ -312,6 +324,8 @@ def layout_svg(graph: LayerGraph, options: GraphOptions | None = None, colours: 
     for i, node in enumerate(nodes):
         style = node_style(node, is_output=node.key in outputs, fill=colours.fills.get(node.key), shared_fill=fills)
         pic.node(ids[node.key], node.key, rows[i], style, i, sizes[i])
+    if colours.legend:
+        pic.legend(legend_swatches(colours), colours.legend)
     return pic.svg(graph.name)
 
 
@@ -336,44 +350,6 @@ def _shared_pairs(graph: LayerGraph, index: dict[str, int]) -> list[tuple[int, i
         if node.shared:
             by_layer.setdefault(node.layer.uid, []).append(index[node.key])
     return [pair for calls in by_layer.values() for pair in itertools.pairwise(calls)]
-
-
-def _frames(n: int, paths: list[tuple[str, ...]], across: list[float], centre: list[float], item_rank: list[int],
-            ext: list[float], dep: list[float], tb: bool,
-            ) -> list[tuple[tuple[str, ...], tuple[float, float, float, float]]]:
-    """A rectangle (across0, along0, across1, along1) around the boxes of each nested model, outer ones first."""
-    boxes: dict[tuple[str, ...], list[float]] = {}
-    for i in range(n):
-        p = paths[i]
-        if not p:
-            continue
-        a, c = across[i], centre[item_rank[i]]
-        box = [a - ext[i] / 2, c - dep[i] / 2, a + ext[i] / 2, c + dep[i] / 2]
-        cur = boxes.get(p)
-        boxes[p] = box if cur is None else [min(cur[0], box[0]), min(cur[1], box[1]), max(cur[2], box[2]),
-                                            max(cur[3], box[3])]
-    for outer in {p[:k] for p in boxes for k in range(1, len(p))}:
-        boxes.setdefault(outer, [])
-    out: dict[tuple[str, ...], tuple[float, float, float, float]] = {}
-    for p in sorted(boxes, key=len, reverse=True):  # innermost first: an outer frame holds the inner ones
-        parts = [b for b in [boxes[p]] if b] + [out[q] for q in out if len(q) == len(p) + 1 and q[:-1] == p]
-        a0 = min(b[0] for b in parts) - _FRAME_PAD
-        l0 = min(b[1] for b in parts) - _FRAME_PAD
-        a1 = max(b[2] for b in parts) + _FRAME_PAD
-        l1 = max(b[3] for b in parts) + _FRAME_PAD
-        if tb:
-            l0 -= _FRAME_LABEL
-        else:
-            a0 -= _FRAME_LABEL
-        title = _text_width(p[-1], _FRAME_FONT, bold=True) + _text_width(" nested model", _FRAME_FONT) + 16
-        size_x = (a1 - a0) if tb else (l1 - l0)
-        if size_x < title:  # widen to fit the title
-            if tb:
-                a0, a1 = a0 - (title - size_x) / 2, a1 + (title - size_x) / 2
-            else:
-                l0, l1 = l0 - (title - size_x) / 2, l1 + (title - size_x) / 2
-        out[p] = (a0, l0, a1, l1)
-    return sorted(out.items(), key=lambda kv: len(kv[0]))
 
 
 def _num(v: float) -> str:
@@ -421,16 +397,29 @@ class _Picture:
         return f"{_num(x)},{_num(y)}"
 
     # pieces --------------------------------------------------------------------------------------------------
-    def frame(self, path: tuple[str, ...], a0: float, l0: float, a1: float, l1: float) -> None:
+    def frame(self, key: str, frame_id: str, title: tuple[str, str], kind: str, a0: float, l0: float, a1: float,
+              l1: float) -> None:
+        """The dashed frame around an open nested model (violet) or block (blue), with its title."""
         x0, y0 = self.xy(a0, l0)
         x1, y1 = self.xy(a1, l1)
         self.cover(x0, y0, x1, y1)
+        fill, stroke, ink = ("#f0f9ff", "#0369a1", "#075985") if kind == "group" else ("#f5f3ff", "#7c3aed", "#5b21b6")
         self.frames.append(
-            f'<g class="cluster"><title>{_esc(path[-1])}</title>'
+            f'<g class="cluster" id="{_esc(frame_id)}"><title>{_esc(key)}</title>'
             f'<rect x="{_num(x0)}" y="{_num(y0)}" width="{_num(x1 - x0)}" height="{_num(y1 - y0)}" rx="9" '
-            f'fill="#f5f3ff" fill-opacity="0.5" stroke="#7c3aed" stroke-width="1.1" stroke-dasharray="6 4"/>'
-            f'<text x="{_num(x0 + 8)}" y="{_num(y0 + 12)}" font-size="{_num(_FRAME_FONT)}" fill="#5b21b6">'
-            f'<tspan font-weight="bold">{_esc(path[-1])}</tspan> nested model</text></g>')
+            f'fill="{fill}" fill-opacity="0.5" stroke="{stroke}" stroke-width="1.1" stroke-dasharray="6 4"/>'
+            f'<text x="{_num(x0 + 8)}" y="{_num(y0 + 12)}" font-size="{_num(_FRAME_FONT)}" fill="{ink}">'
+            f'<tspan font-weight="bold">{_esc(title[0])}</tspan> {_esc(title[1])}</text></g>')
+
+    def legend(self, swatches: Sequence[str], text: str) -> None:
+        """The colour legend under the picture: swatches from palest to darkest, then what they mean."""
+        x, y = self.lo[0], self.hi[1] + 12
+        parts = [f'<rect x="{_num(x + 14 * k)}" y="{_num(y)}" width="14" height="10" fill="{_esc(c)}" '
+                 f'stroke="#94a3b8" stroke-width="0.5"/>' for k, c in enumerate(swatches)]
+        tx = x + 14 * len(swatches) + 6
+        parts.append(f'<text x="{_num(tx)}" y="{_num(y + 9)}" font-size="9" fill="#334155">{_esc(text)}</text>')
+        self.cover(x, y, tx + _text_width(text, 9.0), y + 12)
+        self.frames.append('<g class="legend">' + "".join(parts) + "</g>")
 
     def edge(self, ch: _Chain, nodes: Sequence[Node]) -> None:
         g = self.geo
@@ -501,11 +490,11 @@ class _Picture:
             line = f"M{self.pt(*sa)} C{self.pt(ctrl, sa[1])} {self.pt(ctrl, sb[1])} {self.pt(*sb)}"
             apex, mid = right + 27, (sa[1] + sb[1]) / 2
             label = self.label(apex + 4, mid + 3, start=True) if self.tb else self.label(apex + 12, mid)
-        colour = "#b45309"
+        colour, same = "#b45309", same_layer_text(nodes[a])
         self.edges.append(
-            f'<g class="edge shared"><title>{_esc(nodes[a].key)} and {_esc(nodes[b].key)}: same weights</title>'
+            f'<g class="edge shared"><title>{_esc(nodes[a].key)} and {_esc(nodes[b].key)}: {same}</title>'
             f'<path d="{line}" fill="none" stroke="{colour}" stroke-width="1.2" stroke-dasharray="5 4"/>'
-            f'<text {label} font-size="{_num(_SHARED_FONT)}" fill="{colour}">{_SHARED_LABEL}</text></g>')
+            f'<text {label} font-size="{_num(_SHARED_FONT)}" fill="{colour}">{same}</text></g>')
 
     def label(self, a: float, l: float, *, start: bool = False, end: bool = False) -> str:  # noqa: E741
         """Position attributes of a "same weights" label whose baseline is at (a, l)."""
@@ -528,7 +517,7 @@ class _Picture:
         dash = ' stroke-dasharray="5 3"' if style.dashed else ""
         box = f'x="{_num(x0)}" y="{_num(y0)}" width="{_num(w)}" height="{_num(h)}"'
         parts = [f'<g class="node" id="{_esc(node_id)}"><title>{_esc(key)}</title>']
-        if style.shape == "box3d":  # a nested model: a second box behind, up and to the right
+        if style.shape == "box3d":  # a nested model or block: a second box behind, up and to the right
             parts.append(f'<rect x="{_num(x0 + _OFFSET_3D)}" y="{_num(y0 - _OFFSET_3D)}" width="{_num(w)}" '
                          f'height="{_num(h)}" rx="2" fill="{fill}" stroke="{border}" stroke-width="1"/>')
         if style.shape == "note":  # a subclassed model: a page with a folded corner

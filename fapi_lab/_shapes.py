@@ -12,9 +12,10 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-import ipywidgets as widgets
+import anywidget
 import traitlets
 
 from . import _keras_adapter as adapter
@@ -23,6 +24,8 @@ from ._layergraph import LayerGraph, Node, Shape, flatten
 from ._render_dot import format_shape
 
 __all__ = ["FORMULAS", "ShapeRow", "ShapeTable", "ShapeTrace", "link_selection", "shapes", "trace_graph"]
+
+_STATIC = Path(__file__).with_name("_static")
 
 
 @dataclass(frozen=True)
@@ -107,29 +110,41 @@ class ShapeTrace:
         out.append(f"total parameters: {self.total_params:,}")
         return "\n".join(out)
 
-    def _repr_html_(self, selected: str = "") -> str:
+    def _repr_html_(self, selected: str = "", *, compact: bool = False, max_height: int = 0) -> str:
+        """The table as HTML; ``compact``: call, layer, output shape and params only (the arithmetic of the
+        selected row under it); ``max_height`` (px): the table scrolls inside a box that high. A shape never
+        wraps."""
         esc = html.escape
+        mono = "font-family:monospace;white-space:nowrap"
         body = []
         for r in self.rows:
             style = " style='background:#fee2e2'" if r.call == selected else ""
             ins = "<br>".join(esc(format_shape(s)) for s in r.input_shapes) or "—"
             outs = "<br>".join(esc(format_shape(s)) for s in r.output_shapes)
-            params = f"{r.params:,}" + (f"<br><small>{esc(r.param_formula)}</small>" if r.param_formula else "")
+            params = f"{r.params:,}" + (f"<br><small>{esc(r.param_formula)}</small>" if r.param_formula and
+                                        not compact else "")
             note = "" if r.formula_known else " <i style='color:#92400e'>(no formula)</i>"
-            body.append(
-                f"<tr{style}><td><code>{esc(r.call)}</code></td><td>{esc(r.layer_class)}</td>"
-                f"<td style='font-family:monospace'>{ins}</td><td style='font-family:monospace'>{outs}</td>"
-                f"<td style='text-align:right'>{params}</td>"
-                f"<td style='text-align:left'>{esc(r.explanation)}{note}</td></tr>")
-        return (
-            "<table class='fapi-lab-shapes'><thead><tr><th>call</th><th>layer</th><th>input shape</th>"
-            "<th>output shape</th><th>params</th><th style='text-align:left'>why this shape</th></tr></thead>"
-            f"<tbody>{''.join(body)}</tbody><tfoot><tr><td colspan='4'><b>total</b></td>"
-            f"<td style='text-align:right'><b>{self.total_params:,}</b></td><td></td></tr></tfoot></table>")
+            cells = [f"<td><code style='white-space:nowrap'>{esc(r.call)}</code></td><td>{esc(r.layer_class)}</td>"]
+            cells += [] if compact else [f"<td style='{mono}'>{ins}</td>"]
+            cells += [f"<td style='{mono}'>{outs}</td><td style='text-align:right;white-space:nowrap'>{params}</td>"]
+            cells += [] if compact else [f"<td style='text-align:left'>{esc(r.explanation)}{note}</td>"]
+            body.append(f"<tr{style}>{''.join(cells)}</tr>")
+        heads = ["call", "layer"] + ([] if compact else ["input shape"]) + ["output shape", "params"]
+        heads += [] if compact else ["why this shape"]
+        total = (f"<tfoot><tr><td colspan='{3 if compact else 4}'><b>total</b></td><td style='text-align:right'>"
+                 f"<b>{self.total_params:,}</b></td>{'' if compact else '<td></td>'}</tr></tfoot>")
+        table = (f"<table class='fapi-lab-shapes'><thead><tr>{''.join(f'<th>{h}</th>' for h in heads)}</tr></thead>"
+                 f"<tbody>{''.join(body)}</tbody>{total}</table>")
+        if max_height > 0:
+            table = f"<div style='max-height:{max_height}px;overflow-y:auto;overflow-x:auto'>{table}</div>"
+        chosen = next((r for r in self.rows if r.call == selected), None)
+        if compact and chosen is not None:
+            table += f"<div style='font-size:12px'><code>{esc(chosen.call)}</code>: {esc(chosen.explanation)}</div>"
+        return table
 
-    def widget(self) -> ShapeTable:
-        """An interactive table whose selected row links to a graph (see :func:`link_selection`)."""
-        return ShapeTable(self)
+    def widget(self, *, compact: bool = False, max_height: int = 0) -> ShapeTable:
+        """An interactive table whose rows select their layer, to link to a graph (see :func:`link_selection`)."""
+        return ShapeTable(self, compact=compact, max_height=max_height)
 
 
 def _wrapper_rows(graph: LayerGraph, depth: int | None) -> dict[str, ShapeRow]:
@@ -178,46 +193,74 @@ def shapes(model_or_tensor: Any, *, depth: int | None = None) -> ShapeTrace:
     return trace_graph(graph, depth)
 
 
-class ShapeTable(widgets.VBox):
-    """The shape table as a widget: choose a row (drop-down) to select that layer; ``selected`` is its key."""
+def _row_data(r: ShapeRow) -> dict[str, Any]:
+    return {"call": r.call, "layer": r.layer_class, "inputs": [format_shape(s) for s in r.input_shapes],
+            "outputs": [format_shape(s) for s in r.output_shapes], "params": f"{r.params:,}",
+            "formula": r.param_formula, "why": r.explanation, "known": r.formula_known}
 
-    selected = traitlets.Unicode("")
 
-    def __init__(self, trace: ShapeTrace) -> None:
+class ShapeTable(anywidget.AnyWidget):
+    """The shape table as a widget: click a row to select that layer (``selected`` is its key, '' for none).
+
+    ``compact``: call, layer, output shape and params, with the arithmetic of the selected row under the table;
+    ``max_height`` (px, 0 for none): the table scrolls inside its box, to the selected row."""
+
+    _esm = _STATIC / "table.js"
+    _css = _STATIC / "table.css"
+    rows = traitlets.List().tag(sync=True)
+    total = traitlets.Unicode("").tag(sync=True)
+    selected = traitlets.Unicode("").tag(sync=True)
+    compact = traitlets.Bool(False).tag(sync=True)
+    max_height = traitlets.Int(0).tag(sync=True)
+
+    def __init__(self, trace: ShapeTrace, *, compact: bool = False, max_height: int = 0) -> None:
         self.trace = trace
-        self._choice = widgets.Dropdown(options=[("(none)", ""), *[(r.call, r.call) for r in trace.rows]],
-                                        description="layer", layout=widgets.Layout(width="320px"))
-        self._table = widgets.HTML(trace._repr_html_())
-        super().__init__([self._choice, self._table])
-        widgets.link((self, "selected"), (self._choice, "value"))
-        self.observe(self._redraw, "selected")
+        super().__init__(rows=[_row_data(r) for r in trace.rows], total=f"{trace.total_params:,}", compact=compact,
+                         max_height=max_height)
+        self.observe(self._check, "selected")
 
-    def _redraw(self, change: Any = None) -> None:
-        self._table.value = self.trace._repr_html_(self.selected)
+    @property
+    def layer_keys(self) -> tuple[str, ...]:
+        return tuple(r.call for r in self.trace.rows)
 
-    def select(self, call: str) -> None:
-        self.trace.row(call)
-        self.selected = call
+    def _check(self, change: Any) -> None:
+        if change["new"] and change["new"] not in self.layer_keys:  # a click names only rows; code may not
+            self.selected = ""
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
-        bundle["text/html"] = self.trace._repr_html_(self.selected)
-        bundle["text/plain"] = str(self.trace)
-        return bundle
+    def select(self, call: str | None) -> None:
+        """Select a row by its call key; None or '' clears."""
+        if call:
+            self.trace.row(call)
+        self.selected = call or ""
+
+    def _repr_html_(self) -> str:
+        return self.trace._repr_html_(self.selected, compact=self.compact, max_height=self.max_height)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The widget, and the table as HTML for saved notebooks: returns (data, metadata)."""
+        found = super()._repr_mimebundle_(**kwargs) or {}
+        data, metadata = found if isinstance(found, tuple) else (found, {})
+        return {**data, "text/html": self._repr_html_(), "text/plain": str(self.trace)}, dict(metadata or {})
 
 
 def link_selection(a: Any, b: Any) -> Any:
     """Keep two widgets' ``selected`` layer keys in step (a shape table and a graph view, say).
 
-    A key one side does not know (a collapsed nested layer) clears the other side's selection."""
+    Each side is told with its own ``select`` (a graph opens the nested model or block that holds the layer);
+    a key one side does not know clears its selection."""
     def follow(src: Any, dst: Any) -> Callable[[Any], None]:
         def on_change(change: Any) -> None:
             key = change["new"]
-            known = getattr(dst, "layer_keys", None) or [r.call for r in getattr(dst, "trace", ShapeTrace(
-                LayerGraph("", (), (), (), ()), [])).rows]
-            value = key if key in known else ""
-            if dst.selected != value:
-                dst.selected = value
+            if dst.selected == key:
+                return
+            try:
+                if key and hasattr(dst, "select"):
+                    dst.select(key)
+                else:
+                    dst.selected = key if key in getattr(dst, "layer_keys", ()) else ""
+            except (KeyError, ValueError):
+                if dst.selected:
+                    dst.selected = ""
         return on_change
 
     a.observe(follow(a, b), "selected")

@@ -8,6 +8,7 @@ import pytest
 
 import fapi_lab as lab
 from fapi_lab import patterns
+from fapi_lab._explore import TABLE_HEIGHT
 
 
 def test_selection_is_shared_by_all_three_views() -> None:
@@ -21,7 +22,21 @@ def test_selection_is_shared_by_all_three_views() -> None:
     ex.graph._canvas.selected = "dense"  # a click in the browser
     assert ex.shapes.selected == "dense" and ex.activations.selected == "dense"
     bundle = ex._repr_mimebundle_()
-    assert "<svg" in bundle["text/html"] and "fapi-lab-shapes" in bundle["text/html"]
+    static = bundle["text/html"]
+    assert '<img src="data:image/svg+xml;base64,' in static and "fapi-lab-shapes" in static, "kept untrusted"
+    assert "<svg" not in static, "an untrusted notebook removes an inline <svg>"
+    assert f"max-height:{TABLE_HEIGHT}px" in static and "why this shape" not in static, "the table is compact"
+
+
+def test_the_table_in_the_explorer_is_compact_and_a_row_opens_the_block_that_holds_its_layer() -> None:
+    from tests.test_folding import user_model
+
+    model = user_model(5, 8)  # 45 layer calls: enc1 … enc5 are blocks
+    ex = lab.explore(model)
+    assert ex.shapes.compact and ex.shapes.max_height == TABLE_HEIGHT
+    assert "enc3" in ex.graph.layer_keys and "enc3_dense4" not in ex.graph.layer_keys
+    ex.shapes.selected = "enc3_dense4"  # a click on the row
+    assert ex.graph.selected == "enc3_dense4" and "enc3_dense4" in ex.graph.layer_keys
 
 
 def test_without_inputs_and_for_a_subclassed_model() -> None:

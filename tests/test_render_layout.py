@@ -79,7 +79,8 @@ def test_residual_skips_and_shared_weights_are_drawn() -> None:
 
 def test_frames_for_expanded_nested_models() -> None:
     svg = layout_svg(flatten(adapter.read(patterns.nested_autoencoder()[-1]), None))
-    assert re.findall(r'<g class="cluster"><title>(\w+)</title>', svg) == ["encoder", "decoder"]
+    assert re.findall(r'<g class="cluster" id="(f\d+)"><title>(\w+)</title>', svg) == [("f0", "encoder"),
+                                                                                      ("f1", "decoder")]
 
 
 def test_names_are_escaped() -> None:

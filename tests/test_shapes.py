@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import keras
 import pytest
 from keras import layers
@@ -9,6 +11,7 @@ from keras import layers
 import fapi_lab as lab
 from fapi_lab import patterns
 from fapi_lab._keras_adapter import read
+from fapi_lab._render_dot import format_shape
 
 
 def row_text(trace: lab.ShapeTrace, call: str) -> str:
@@ -114,9 +117,32 @@ def test_selection_links_table_and_graph_both_ways() -> None:
     table, view = lab.shapes(model).widget(), lab.graph(model)
     lab.link_selection(table, view)
     view.select("title_lstm")
-    assert table.selected == "title_lstm" and "background:#fee2e2" in table._table.value
+    assert table.selected == "title_lstm" and "background:#fee2e2" in table._repr_mimebundle_()[0]["text/html"]
     table.select("department")
     assert view.selected == "department"
+    table.selected = "priority"  # a click on a row in the browser sets the synced trait
+    assert view.selected == "priority"
+    view.select(None)
+    assert table.selected == ""
+    table.selected = "no_such_layer"  # only rows can be chosen
+    assert table.selected == "" and view.selected == ""
+
+
+def test_a_shape_never_wraps_and_the_compact_table_scrolls_to_its_box() -> None:
+    trace = lab.shapes(patterns.ticket_model())
+    full = trace._repr_html_()
+    assert full.count("white-space:nowrap") >= 2 * len(trace.rows) and "why this shape" in full
+    compact = trace._repr_html_("title_lstm", compact=True, max_height=260)
+    assert "why this shape" not in compact and "input shape" not in compact
+    assert "max-height:260px;overflow-y:auto" in compact
+    assert compact.endswith(f"{html.escape(trace.row('title_lstm').explanation)}</div>"), "the arithmetic below"
+    table = trace.widget(compact=True, max_height=260)
+    assert table.rows[0] == {"call": trace.rows[0].call, "layer": trace.rows[0].layer_class,
+                             "inputs": [format_shape(s) for s in trace.rows[0].input_shapes],
+                             "outputs": [format_shape(s) for s in trace.rows[0].output_shapes],
+                             "params": f"{trace.rows[0].params:,}", "formula": trace.rows[0].param_formula,
+                             "why": trace.rows[0].explanation, "known": trace.rows[0].formula_known}
+    assert table.compact and table.max_height == 260 and table.total == f"{trace.total_params:,}"
 
 
 def test_live_trace_grows_and_errors_are_explained() -> None:
@@ -130,6 +156,18 @@ def test_live_trace_grows_and_errors_are_explained() -> None:
         h = layers.Conv2D(8, 3, name="conv")(x)
         layers.add([h, x], name="residual")
     assert "padding=&#x27;same&#x27;" in view._notice.value and "(6, 6, 8)" in view._notice.value
+
+
+def test_live_draws_few_pictures_and_always_the_last_state() -> None:
+    from fapi_lab import _live
+
+    with lab.live() as view:
+        h = keras.Input((4,), name="x")
+        for i in range(40):
+            h = layers.Dense(4, name=f"d{i}")(h)
+    assert 2 <= _live.LAST_STATS["draws"] < 41, "throttled: fewer pictures than calls, the first and the last"
+    assert {n.key for n in view.graph.walk() if n.kind != "group"} >= {"x", *(f"d{i}" for i in range(40))}
+    assert ">d39</code>" in view.children[-1].value and "<b>800</b>" in view.children[-1].value, "the last state"
 
 
 def test_bad_input() -> None:
