@@ -249,9 +249,16 @@ class CheckResult:
             cells.append(("the structure the task asks for", _outline_svg(self.exercise.outline)))
         if not cells:
             return ""
+        from ._pictures import picture_html
+
+        def shown(svg: str, title: str) -> str:  # an <img>, which an untrusted notebook keeps (an <svg> it drops)
+            if svg.lstrip().startswith(("<svg", "<?xml")):
+                return picture_html(svg, alt=title, max_height=520)
+            return f"<div style='max-height:520px;overflow:auto'>{svg}</div>"
+
         body = "".join(
             f"<div style='flex:1 1 280px;min-width:0'><div><i>{html.escape(title)}</i></div>"
-            f"<div style='max-height:520px;overflow:auto'>{svg}</div></div>" for title, svg in cells)
+            f"{shown(svg, title)}</div>" for title, svg in cells)
         return f"<div style='display:flex;gap:16px;align-items:flex-start;margin-top:6px'>{body}</div>"
 
 

@@ -1,10 +1,12 @@
-"""``lab.graph()``: the layer graph as a clickable widget with a static picture.
+"""``lab.graph()``: the layer graph on a canvas you can pan, zoom, search and fold, with a picture for saved notebooks.
 
 The widget holds state and wiring only; pictures come from the pure renderers (``_render_dot`` through
 Graphviz, ``_render_layout`` when ``dot`` is missing, too slow or broken: it gets ``DOT_TIME_LIMIT`` seconds,
-and a view whose ``dot`` failed once uses the built-in layout from then on, saying why in one line). Selecting a
-node (click, drop-down or ``select()``) sets ``view.selected``, a traitlet other widgets observe; the selection is
-drawn by a ``<style>`` block in the SVG, so it costs no new layout.
+and a view whose ``dot`` failed once uses the built-in layout from then on, saying why in one line), the folded
+graph from ``_folding.fold`` (nested models and automatic blocks opened by ``depth``, ``expand`` or a click),
+what the canvas is sent from ``_graph_picture`` and the saved picture from ``_pictures``. Selecting a node
+(click, drop-down or ``select()``) sets ``view.selected``, a traitlet other widgets observe; the canvas marks the
+selection with CSS classes, so it costs no new layout. Saving (``view.save``) lives in ``_graph_export``.
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ import traitlets
 
 from . import _keras_adapter as adapter
 from ._doctor import graphviz_install_command
-from ._layergraph import LayerGraph, flatten, graph_depth
+from ._folding import GROUPS, fold, foldable
+from ._graph_picture import canvas_picture, container_of, highlight_dot, hover_info, located, search_keys, toggled
+from ._layergraph import LayerGraph, graph_depth
+from ._pictures import picture_bundle, png_from_dot, svg_size
 from ._render_dot import DotFailed, DotNotFound, GraphOptions, NodeColours, dot_to_svg, node_ids, to_dot
 
 __all__ = ["GraphView", "graph", "render_svg"]
 
 _STATIC = Path(__file__).with_name("_static")
-_MAX_HEIGHT = 620  # px: a tall graph scrolls inside the cell instead of making a 6,000-pixel image
+_MAX_HEIGHT = 620  # px: the canvas grows with its picture up to this height, then the picture pans inside it
 
 
 def _dot_missing_notice() -> str:
@@ -64,19 +69,20 @@ def render_svg(graph: LayerGraph, options: GraphOptions, colours: NodeColours | 
     return layout_svg(graph, options, colours), notice
 
 
-_HIGHLIGHT_CSS = (
-    "#{sel} polygon, #{sel} path, #{sel} rect {{stroke:#dc2626 !important; stroke-width:3px !important}}\n"
-)
-
-
-def _highlight_style(ids: dict[str, str], graph: LayerGraph, selected: str | None) -> str:
-    if not selected or selected not in ids:
+def _highlight_style(graph: LayerGraph, selected: str | None) -> str:
+    """The selection as a ``<style>`` block (the canvas's marks, for the SVG text and saved pictures)."""
+    ids = node_ids(graph)
+    target = container_of(graph, selected) if selected else None
+    if not target:
         return ""
-    css = [_HIGHLIGHT_CSS.format(sel=ids[selected])]
-    for k in graph.predecessors(selected):
-        css.append(f"#{ids[k]} polygon, #{ids[k]} rect {{stroke:#2563eb !important; stroke-width:2.5px !important}}")
-    for k in graph.successors(selected):
-        css.append(f"#{ids[k]} polygon, #{ids[k]} rect {{stroke:#16a34a !important; stroke-width:2.5px !important}}")
+    sel = ids[target]
+    css = [f"#{sel} polygon, #{sel} path, #{sel} rect {{stroke:#dc2626 !important; stroke-width:3px !important}}"]
+    if target == selected:
+        marks = [(k, "#2563eb") for k in graph.predecessors(target)]
+        marks += [(k, "#16a34a") for k in graph.successors(target)]
+        for k, ink in marks:
+            css.append(f"#{ids[k]} polygon, #{ids[k]} path, #{ids[k]} rect "
+                       f"{{stroke:{ink} !important; stroke-width:2.5px !important}}")
     return "<style>" + "\n".join(css) + "</style>"
 
 
@@ -88,23 +94,30 @@ def _with_style(svg: str, style: str) -> str:
 
 
 class _Canvas(anywidget.AnyWidget):
-    """The clickable SVG (front-end code in ``_static/graph.js``)."""
+    """The pan/zoom/search/fold canvas (front end: ``js/src``, bundled into ``_static/graph.js``)."""
 
     _esm = _STATIC / "graph.js"
     _css = _STATIC / "graph.css"
-    svg = traitlets.Unicode("").tag(sync=True)
-    ids = traitlets.Dict().tag(sync=True)  # svg id -> layer key
+    picture = traitlets.Dict().tag(sync=True)  # see _graph_picture.canvas_picture
+    info = traitlets.Dict().tag(sync=True)  # key -> hover lines, every layer at every depth
     selected = traitlets.Unicode("").tag(sync=True)
     inputs_of = traitlets.List().tag(sync=True)  # svg ids feeding the selection
     outputs_of = traitlets.List().tag(sync=True)  # svg ids fed by the selection
+    search = traitlets.Unicode("").tag(sync=True)
     max_height = traitlets.Int(_MAX_HEIGHT).tag(sync=True)
+    name = traitlets.Unicode("graph").tag(sync=True)  # the graph's name, for downloaded files
+    offline = traitlets.Unicode("").tag(sync=True)  # a note under the canvas (the standalone copy uses it)
+    svg = traitlets.Unicode("")  # kernel side only: the picture as drawn (it travels inside `picture`)
+    ids = traitlets.Dict()  # kernel side only: svg id -> layer key
 
 
 class GraphView(widgets.VBox):
-    """A model's layer graph: click a node (or use the drop-down) to select a layer.
+    """A model's layer graph: click a node (or use the drop-down) to select a layer; open or close a nested model
+    or block with its ⊕/⊖ button, a double click, or ``expand``/``collapse``.
 
     ``view.selected`` is the selected layer key ('' for none); observe it with
-    ``view.observe(callback, "selected")``. ``to_dot()`` / ``to_svg()`` give the picture as text.
+    ``view.observe(callback, "selected")``. ``to_dot()`` / ``to_svg()`` give the picture as text;
+    ``save(path)`` writes ``.svg``, ``.png`` or a standalone interactive ``.html``.
     """
 
     selected = traitlets.Unicode("")
@@ -115,6 +128,7 @@ class GraphView(widgets.VBox):
     show_trainable = traitlets.Bool(False)
     direction = traitlets.Enum(["TB", "LR"], "TB")
     depth = traitlets.Int(0)  # nesting levels expanded; -1 expands everything
+    groups = traitlets.Enum(list(GROUPS), "auto", allow_none=True)  # automatic blocks from name scopes, or None
 
     def __init__(self, source: LayerGraph | None = None, *, renderer: str = "auto",
                  colours: NodeColours | None = None, **options: Any) -> None:
@@ -122,7 +136,11 @@ class GraphView(widgets.VBox):
         self._dot_notice = ""  # why dot gave no picture, once it has failed: the view then keeps the built-in layout
         self._colours = colours or NodeColours()
         self._graph: LayerGraph = source or LayerGraph("empty", (), (), (), ())
+        self._expanded: frozenset[str] = frozenset()  # containers opened or closed one by one (beside `depth`)
+        self._collapsed: frozenset[str] = frozenset()
         self._cache: dict[tuple[Any, ...], tuple[str, str, LayerGraph]] = {}
+        self._png: tuple[tuple[Any, ...], bytes | None] | None = None
+        self._syncing = False
         self._canvas = _Canvas()
         self._notice = widgets.HTML()
         self._dropdown = widgets.Dropdown(description="layer", layout=widgets.Layout(width="320px"))
@@ -131,15 +149,19 @@ class GraphView(widgets.VBox):
             for name, label in [("show_shapes", "shapes"), ("show_dtypes", "dtypes"), ("show_params", "params"),
                                 ("show_activations", "activations"), ("show_trainable", "trainable")]
         }
+        self._blocks = widgets.Checkbox(description="blocks", indent=False, value=True,
+                                        layout=widgets.Layout(width="auto", display="none"))
         self._dir = widgets.ToggleButtons(options=[("top-down", "TB"), ("left-right", "LR")],
                                           style={"button_width": "92px"})
         self._depth = widgets.Dropdown(description="nesting", layout=widgets.Layout(width="200px"))
-        toolbar = widgets.HBox([*self._toggles.values(), self._dir, self._depth],
+        toolbar = widgets.HBox([*self._toggles.values(), self._blocks, self._dir, self._depth],
                                layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
         super().__init__([toolbar, widgets.HBox([self._dropdown]), self._notice, self._canvas])
         for name, box in self._toggles.items():
             widgets.link((self, name), (box, "value"))
         widgets.link((self, "direction"), (self._dir, "value"))
+        widgets.link((self, "groups"), (self._blocks, "value"),
+                     transform=(lambda g: g == "auto", lambda on: "auto" if on else None))
         for name, value in options.items():
             if not self.has_trait(name) or name == "selected":
                 raise TypeError(f"unknown graph option {name!r}; options are: " + ", ".join(_OPTION_NAMES))
@@ -147,6 +169,7 @@ class GraphView(widgets.VBox):
         self._update_graph_controls()
         widgets.link((self, "depth"), (self._depth, "value"))
         self._canvas.observe(self._on_canvas_select, "selected")
+        self._canvas.on_msg(self._on_canvas_msg)
         self._dropdown.observe(self._on_dropdown, "value")
         self.observe(self._redraw, [*_OPTION_NAMES])
         self.observe(self._on_selected, "selected")
@@ -155,12 +178,18 @@ class GraphView(widgets.VBox):
     # -- public ------------------------------------------------------------------------------------------
     @property
     def graph(self) -> LayerGraph:
-        """The flattened layer graph as drawn now (plain data)."""
+        """The folded layer graph as drawn now (plain data)."""
         return self._drawn()[2]
 
     @property
     def layer_keys(self) -> tuple[str, ...]:
+        """Keys of the nodes drawn now (a layer inside a closed nested model or block is not among them)."""
         return self.graph.keys
+
+    @property
+    def all_keys(self) -> tuple[str, ...]:
+        """Every key this view knows: layers at every depth, nested models and blocks (drawn or not)."""
+        return tuple(self._canvas.info)
 
     @property
     def options(self) -> GraphOptions:
@@ -173,15 +202,41 @@ class GraphView(widgets.VBox):
 
     def to_svg(self) -> str:
         """The picture as SVG text, with the current selection highlighted."""
-        svg, _, flat = self._drawn()
-        return _with_style(svg, _highlight_style(node_ids(flat), flat, self.selected))
+        svg, _, shown = self._drawn()
+        return _with_style(svg, _highlight_style(shown, self.selected))
 
     def select(self, key: str | None) -> None:
-        """Select a layer by key ('dense_1', 'shared#1', 'encoder/conv2d_1'); None or '' clears."""
+        """Select a layer by key ('dense_1', 'shared#1', 'encoder/conv2d_1'); None or '' clears. A layer inside a
+        closed nested model or block is shown: what holds it opens."""
         key = key or ""
         if key and key not in self.layer_keys:
-            raise KeyError(_unknown_key_message(key, self.layer_keys, self.depth))
+            if key not in self._canvas.info:
+                raise KeyError(_unknown_key_message(key, self.all_keys))
+            self._reveal(key)
+            self._redraw()
         self.selected = key
+
+    def expand(self, key: str) -> None:
+        """Open a nested model or automatic block (by key, e.g. 'encoder' or 'conv2_block1') in place."""
+        self._fold(key, open_=True)
+
+    def collapse(self, key: str) -> None:
+        """Close a nested model or block into one box (also one that ``depth`` opened)."""
+        self._fold(key, open_=False)
+
+    def search(self, text: str) -> list[str]:
+        """Keys of the layers (at every depth) whose key or class contains ``text``, ignoring case; the canvas
+        marks them (or the closed blocks holding them) and centres the first."""
+        self._canvas.search = text
+        return search_keys(self._canvas.info, text)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the picture to ``path``: ``.svg``, ``.png`` (needs Graphviz's dot) or ``.html`` (a standalone page
+        with the same canvas: pan, zoom, search, fold; no kernel, no network). An existing file with other content
+        is kept and the new one written beside it (``graph.new.svg``); returns the path written."""
+        from ._graph_export import save
+
+        return save(self, Path(path))
 
     def set_colours(self, colours: NodeColours | None) -> None:
         """Fill nodes with colours (e.g. gradient norms); None removes them."""
@@ -222,23 +277,27 @@ class GraphView(widgets.VBox):
         self._graph = source
         self._cache.clear()
         self._update_graph_controls()
-        if self.selected and self.selected not in self.layer_keys:
-            self.selected = ""
         self._redraw()
 
     # -- static representation ---------------------------------------------------------------------------
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The widget, and the picture for saved notebooks (``_pictures.picture_bundle``): returns (data, metadata)."""
         bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
-        svg = self.to_svg()
-        bundle["image/svg+xml"] = svg
-        bundle["text/html"] = self._static_html(svg)
-        bundle["text/plain"] = self._text()
-        return bundle
+        data, metadata = picture_bundle(self.to_svg(), png=self._png_picture(), text=self._text(),
+                                        alt=f"graph of {self._graph.name}", notice_html=self._notice.value)
+        bundle.update(data)
+        return bundle, metadata
 
-    def _static_html(self, svg: str) -> str:
-        notice = self._notice.value
-        return (f'<div class="fapi-lab-graph">{notice}<div style="max-height:{_MAX_HEIGHT}px;overflow:auto">'
-                f"{_fit_width(svg)}</div></div>")
+    def _png_picture(self) -> bytes | None:
+        """The PNG of the picture as drawn (selection included), from ``dot``; None for the built-in layout."""
+        svg, notice, shown = self._drawn()
+        if self._renderer == "builtin" or notice:
+            return None
+        key = (self._state_key(), self.selected)
+        if self._png is None or self._png[0] != key:
+            dot = highlight_dot(to_dot(shown, self.options, self._colours), shown, self.selected)
+            self._png = (key, png_from_dot(dot, *svg_size(svg)))
+        return self._png[1]
 
     def _text(self) -> str:
         g = self.graph
@@ -248,56 +307,116 @@ class GraphView(widgets.VBox):
         return self._text()
 
     # -- wiring ------------------------------------------------------------------------------------------
-    def _drawn(self) -> tuple[str, str, LayerGraph]:
+    def _state_key(self) -> tuple[Any, ...]:
+        return (self.options, self._renderer, self.groups, self._expanded, self._collapsed)
+
+    def _drawn(self, expanded: frozenset[str] | None = None,
+               collapsed: frozenset[str] | None = None) -> tuple[str, str, LayerGraph]:
+        """(svg, notice, folded graph) for the current options and fold state (or the one given)."""
+        expanded = self._expanded if expanded is None else expanded
+        collapsed = self._collapsed if collapsed is None else collapsed
         opts = self.options
-        key = (opts, self._renderer)
+        key = (opts, self._renderer, self.groups, expanded, collapsed)
         if key not in self._cache:
-            flat = flatten(self._graph, opts.depth)
+            shown = fold(self._graph, depth=opts.depth, groups=self.groups, expanded=expanded, collapsed=collapsed)
             if self._dot_notice and self._renderer == "auto":
-                svg, notice = render_svg(flat, opts, self._colours, "builtin")[0], self._dot_notice
+                svg, notice = render_svg(shown, opts, self._colours, "builtin")[0], self._dot_notice
             else:
-                svg, notice = render_svg(flat, opts, self._colours, self._renderer)
+                svg, notice = render_svg(shown, opts, self._colours, self._renderer)
                 if notice and self._renderer == "auto":  # do not wait for a slow or broken dot again
                     self._dot_notice = notice
             if len(self._cache) > 32:
                 self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = (svg, notice, flat)
+            self._cache[key] = (svg, notice, shown)
         return self._cache[key]
 
     def _redraw(self, change: Any = None) -> None:
+        if change is not None and change["name"] in ("depth", "groups"):
+            self._expanded = self._collapsed = frozenset()  # the global level decides again
         try:
-            svg, notice, flat = self._drawn()
+            svg, notice, shown = self._drawn()
         except Exception as exc:  # shown in the widget, not lost in a log
             self._notice.value = _message_html(f"Could not draw the graph: {exc}", error=True)
             raise
-        ids = node_ids(flat)
-        messages = [m for m in (notice, self._graph.message, self._colours.legend) if m]
+        if self.groups == "auto":  # the "blocks" box shows once a picture has blocks (it stays when unticked)
+            blocks = any(n.kind == "group" for n in shown.nodes) or any(f.kind == "group" for f in shown.frames)
+            self._blocks.layout.display = "" if blocks else "none"
+        messages = [m for m in (notice, self._graph.message) if m]  # the legend is drawn in the picture
         self._notice.value = "".join(_message_html(m) for m in messages)
-        with self.hold_trait_notifications():
-            self._canvas.ids = {v: k for k, v in ids.items()}
+        picture = canvas_picture(svg, shown)
+        with self._canvas.hold_sync():
+            self._canvas.info = hover_info(self._graph, shown)
+            self._canvas.ids = picture["ids"]
             self._canvas.svg = svg
-        self._dropdown.options = [("(none)", ""), *[(k, k) for k in flat.keys]]
-        if self.selected and self.selected not in ids:
+            self._canvas.name = self._graph.name
+            self._canvas.picture = picture
+        self._syncing = True
+        try:
+            self._dropdown.options = [("(none)", ""), *[(k, k) for k in shown.keys]]
+        finally:
+            self._syncing = False
+        if self.selected and self.selected not in self._canvas.info:
             self.selected = ""
         self._on_selected()
 
     def _on_selected(self, change: Any = None) -> None:
-        flat = self._drawn()[2]
-        ids = node_ids(flat)
+        shown = self.graph
+        ids = node_ids(shown)
         sel = self.selected
         self._canvas.selected = sel
-        self._canvas.inputs_of = [ids[k] for k in flat.predecessors(sel)] if sel in ids else []
-        self._canvas.outputs_of = [ids[k] for k in flat.successors(sel)] if sel in ids else []
-        if self._dropdown.value != sel and any(v == sel for _, v in self._dropdown.options):
-            self._dropdown.value = sel
+        self._canvas.inputs_of = [ids[k] for k in shown.predecessors(sel)] if sel in ids else []
+        self._canvas.outputs_of = [ids[k] for k in shown.successors(sel)] if sel in ids else []
+        value = sel if sel in ids else ""
+        if self._dropdown.value != value:
+            self._syncing = True
+            try:
+                self._dropdown.value = value
+            finally:
+                self._syncing = False
 
     def _on_canvas_select(self, change: Any) -> None:
         if change["new"] != self.selected:
             self.selected = change["new"]
 
     def _on_dropdown(self, change: Any) -> None:
-        if change["new"] is not None and change["new"] != self.selected:
+        if not self._syncing and change["new"] is not None and change["new"] != self.selected:
             self.selected = change["new"]
+
+    def _on_canvas_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict) or content.get("type") != "toggle":
+            return
+        key = str(content.get("key", ""))
+        try:
+            self._fold(key, open_=not foldable(self.graph).get(key, False))
+        except Exception as exc:  # a click gets its answer in the widget
+            why = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            self._notice.value += _message_html(f"Could not open or close {key!r}: {why}", error=True)
+
+    def _fold(self, key: str, *, open_: bool) -> None:
+        if key not in foldable(self.graph):
+            self._reveal(key, containers=True)
+        depth = self.options.depth
+        self._expanded, self._collapsed = toggled((self._expanded, self._collapsed), self.graph, key, depth,
+                                                  open_=open_)
+        self._redraw()
+
+    def _reveal(self, key: str, *, containers: bool = False) -> None:
+        """Open the closed nested models and blocks holding ``key`` until it is drawn (as a box or a frame)."""
+        for _ in range(64):
+            shown = self.graph
+            if (key in foldable(shown)) if containers else (key in node_ids(shown)):
+                return
+            holder = located(shown).get(key)
+            if holder is None:
+                break
+            self._expanded, self._collapsed = toggled((self._expanded, self._collapsed), shown, holder,
+                                                      self.options.depth, open_=True)
+        choices = list(foldable(self.graph)) if containers else list(self.layer_keys)
+        what = "nested model or block" if containers else "layer"
+        close = difflib.get_close_matches(key, choices, n=4, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        listed = f" Drawn now: {', '.join(choices[:12])}{', …' if len(choices) > 12 else '.'}" if choices else ""
+        raise KeyError(f"No {what} {key!r} in this graph.{hint}{listed}")
 
     def _update_graph_controls(self) -> None:
         levels = graph_depth(self._graph)
@@ -310,7 +429,7 @@ class GraphView(widgets.VBox):
 
 
 _OPTION_NAMES = ("show_shapes", "show_dtypes", "show_params", "show_activations", "show_trainable", "direction",
-                 "depth")
+                 "depth", "groups")
 
 
 def _message_html(text: str, error: bool = False) -> str:
@@ -332,20 +451,19 @@ def _fit_width(svg: str) -> str:
     return svg.replace(m.group(0), f'<svg width="{width:.0f}px" style="max-width:100%;height:auto"', 1)
 
 
-def _unknown_key_message(key: str, keys: tuple[str, ...], depth: int) -> str:
+def _unknown_key_message(key: str, keys: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(key, keys, n=4, cutoff=0.5)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    nested = (" Layers inside a nested model are only selectable when it is expanded (depth=-1)."
-              if "/" in key and depth == 0 else "")
-    return f"No layer {key!r} in this graph.{hint}{nested}"
+    return f"No layer {key!r} in this graph.{hint}"
 
 
 def graph(model_or_tensor: Any, *, renderer: str = "auto", **options: Any) -> GraphView:
-    """Draw a model's layer graph (or what leads to a symbolic tensor) as a clickable widget.
+    """Draw a model's layer graph (or what leads to a symbolic tensor) as a canvas: drag, zoom, fit, search, fold.
 
     Options: ``show_shapes`` (True), ``show_dtypes``, ``show_params``, ``show_activations`` (True),
     ``show_trainable``, ``direction`` ('TB' or 'LR'), ``depth`` (nested models: 0 collapsed, n levels, or
-    None/-1 for all). ``renderer``: 'auto' (Graphviz if installed, else the built-in layout), 'dot', 'builtin'.
+    None/-1 for all), ``groups`` ('auto': a large model's layers folded into blocks by name scope; None: no blocks).
+    ``renderer``: 'auto' (Graphviz if installed, else the built-in layout), 'dot', 'builtin'.
     """
     try:
         source = adapter.read(model_or_tensor)

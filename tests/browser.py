@@ -1,7 +1,9 @@
-"""A real JupyterLab or Notebook 7 on 127.0.0.1 driven by Playwright and the system Chromium (no browser download).
+"""A real Jupyter server on 127.0.0.1 (JupyterLab 4 and Notebook 7 from the same server) driven by Playwright and
+the system Chromium (no browser download).
 
-Used by the browser tests: start a server with a temporary configuration in a temporary folder, open a
-notebook, run it, and hand the page to the test. Everything is cleaned up even when a test fails.
+Used by the browser tests: start ONE server per test module with a temporary configuration in a temporary folder
+(:func:`jupyter_server`), open notebooks in either front end (:meth:`JupyterServer.url`), run them, and hand the
+page to the test. Everything is cleaned up even when a test fails.
 """
 
 from __future__ import annotations
@@ -9,13 +11,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+TOKEN = "fapi-lab-test"
 
 
 def chromium_path() -> str | None:
@@ -54,61 +59,124 @@ def notebook(path: Path, sources: list[str]) -> Path:
 
 # The two front ends one Jupyter server offers when both are installed: the page that opens a notebook.
 FRONT_ENDS = {"lab": "lab/tree", "notebook": "notebooks"}  # JupyterLab 4, Jupyter Notebook 7
+# Settings: no pop-ups on the page (a news toast would cover the bottom right of a notebook), and every cell in the
+# page (Notebook 7 leaves cells out of view unrendered otherwise)
+_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+             "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"}}
+
+
+@dataclass
+class JupyterServer:
+    """A running server: ``url("lab" | "notebook", "x.ipynb")`` opens a notebook in JupyterLab or Notebook 7."""
+
+    base: str
+    root: Path
+
+    def url(self, front_end: str, path: str) -> str:
+        """JupyterLab starts with a fresh workspace (``reset``): no tab left open by an earlier page comes back."""
+        reset = "&reset" if front_end == "lab" else ""
+        return f"{self.base}/{FRONT_ENDS[front_end]}/{path}?token={TOKEN}{reset}"
+
+    def api(self, method: str, path: str) -> Any:
+        req = urllib.request.Request(f"{self.base}/api/{path}?token={TOKEN}", method=method)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def stop_kernels(self) -> None:
+        """Shut down every kernel (a test's notebook is done; the next starts with the memory free)."""
+        for kernel in self.api("GET", "kernels") or []:
+            with suppress(OSError):
+                self.api("DELETE", f"kernels/{kernel['id']}")
 
 
 @contextmanager
-def jupyter_lab(root: Path, front_end: str = "lab") -> Iterator[str]:
-    """Start a Jupyter server serving ``root``; yields the URL of a notebook (``{path}``) with its token.
-
-    ``front_end`` is ``"lab"`` (JupyterLab) or ``"notebook"`` (Jupyter Notebook 7, the same server).
-    """
-    page = FRONT_ENDS[front_end]
-    port, token = free_port(), "fapi-lab-test"
+def jupyter_server(root: Path) -> Iterator[JupyterServer]:
+    """Start a Jupyter server serving ``root`` (both front ends), with its configuration inside ``root``."""
+    port = free_port()
     cfg = root / ".jupyter-config"
-    cfg.mkdir()
+    cfg.mkdir(exist_ok=True)
+    for name, value in _SETTINGS.items():
+        target = cfg / "lab" / "user-settings" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(value))
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(cfg), "JUPYTER_RUNTIME_DIR": str(cfg / "runtime"),
-           "FAPI_LAB_DATA": "standin"}
+           "JUPYTERLAB_SETTINGS_DIR": str(cfg / "lab" / "user-settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(cfg / "lab" / "workspaces"), "FAPI_LAB_DATA": "standin"}
     jupyter = Path(sys.executable).with_name("jupyter")
     cmd = [str(jupyter), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-           f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
+           f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
            "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
            "--allow-root"]
-    log = (root / "jupyter.log").open("w")
+    log_path = cfg / "jupyter.log"
+    log = log_path.open("w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         while True:
             try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).read()
+                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2).read()
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    log_text = (root / "jupyter.log").read_text()[-3000:]
-                    raise RuntimeError("JupyterLab did not start:\n" + log_text) from None
+                    raise RuntimeError("Jupyter did not start:\n" + log_path.read_text()[-3000:]) from None
                 time.sleep(0.5)
-        yield f"{base}/{page}/{{path}}?token={token}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        yield JupyterServer(base, root)
+    finally:  # the server and its kernels (one process group): asked to stop, then stopped
+        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
         log.close()
 
 
 @contextmanager
-def browser_page() -> Iterator[Any]:
+def jupyter_lab(root: Path, front_end: str = "lab") -> Iterator[str]:
+    """One server for one front end: yields the URL of a notebook (``{path}``) with its token.
+
+    ``front_end`` is ``"lab"`` (JupyterLab) or ``"notebook"`` (Jupyter Notebook 7, the same server). A module
+    with several tests should share one :func:`jupyter_server` instead."""
+    with jupyter_server(root) as server:
+        yield server.url(front_end, "{path}")
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless system Chromium (Playwright's ``Browser``)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def browser_page() -> Iterator[Any]:
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1280, "height": 1000})
+
+
+@contextmanager
+def new_page(browser: Any, **options: Any) -> Iterator[Any]:
+    """A fresh page (its own context: downloads allowed) that records the page's JavaScript errors in
+    ``page.errors``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True, **options)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def run_all_cells(page: Any) -> None:

@@ -169,7 +169,7 @@ def test_ex4_2_the_starter_code_is_explained_branch_by_branch() -> None:
                     "'branch_a' (None, 16, 16, 16)", "'branch_b_3x3' (None, 15, 15, 32)",
                     "'branch_c_3x3' (None, 13, 13, 16)", "same height and width", "padding='same'")
     assert set(result.problems[0].keys) == {"branch_a", "branch_b_3x3", "branch_c_3x3", "branch_d_3x3_2"}
-    assert "<svg" in result._repr_mimebundle_()["text/html"]  # the branches built so far are drawn
+    assert "data:image/svg+xml;base64," in result._repr_mimebundle_()["text/html"]  # the branches so far are drawn
     # fixing the convolutions but not the pooling leaves one branch out of line
     _fails("ex4.2", _inception(pool_padding="valid"), "'branch_c_3x3' (None, 15, 15, 16)")
 

@@ -18,7 +18,8 @@ from fapi_lab._exercises import UNCLASSIFIED
 
 PACKAGE = Path(lab.__file__).resolve().parent
 JUDGES = [PACKAGE / "_judges.py", PACKAGE / "_judges_design.py", PACKAGE / "_exercises.py",
-          PACKAGE / "_grading_probes.py", *sorted((PACKAGE / "_exercise_sets").glob("ex*.py"))]
+          PACKAGE / "_grading_probes.py", *sorted((PACKAGE / "_exercise_sets").glob("ex*.py")),
+          *sorted((PACKAGE / "_exercise_parts").glob("*.py"))]
 CODE = re.compile(r"[a-z][a-z0-9-]*(:[a-z0-9-]+)?")
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import os
+import re
 import shutil
 import warnings
 import xml.etree.ElementTree as ET
@@ -12,6 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+import traitlets
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from keras import layers
@@ -167,7 +171,9 @@ def test_bad_input_gets_a_clear_error() -> None:
         GraphOptions(direction="BT")
 
 
-def test_live_draws_as_layers_are_called() -> None:
+def test_live_draws_as_layers_are_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("fapi_lab._live.MIN_INTERVAL", 0.0)  # draw at every call (live throttles its drawing)
+    monkeypatch.setattr("fapi_lab._live.SPACING", 0.0)
     seen = []
     with lab.live() as view:
         view.observe(lambda change: None, "selected")
@@ -212,18 +218,50 @@ def test_option_toggles_redraw() -> None:
     assert "encoder/code" in view.layer_keys
     view.select("encoder/code")
     view.depth = 0
-    assert view.selected == "", "a selection that disappears when collapsing is cleared"
+    assert view.selected == "encoder/code", "a selection inside a block that closes is kept"
+    assert view._canvas.picture["located"]["encoder/code"] == "encoder"  # the canvas marks the encoder's box
+    ids = {k: f"n{i}" for i, k in enumerate(view.layer_keys)}
+    assert f"#{ids['encoder']} polygon" in view.to_svg()
+    view.set_graph(adapter.read(shared_model()))
+    assert view.selected == "", "a key the new graph does not have is cleared"
+    view.set_graph(adapter.read(nested_model()))
     view.direction = "LR"
     assert "rankdir=LR" in view.to_dot()
 
 
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 def test_static_representation_for_saved_notebooks() -> None:
+    """What a saved notebook keeps: a PNG shown at the picture's size (untrusted notebooks show no SVG)."""
+    from PIL import Image
+
+    from fapi_lab._pictures import PNG_SCALE, svg_size
+
     view = lab.graph(nested_model())
-    bundle = view._repr_mimebundle_()
+    view.select("encoder")
+    bundle, metadata = view._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    ET.fromstring(bundle["image/svg+xml"])  # well-formed SVG
-    assert "<svg" in bundle["text/html"] and "max-height" in bundle["text/html"]
+    assert "text/html" not in bundle and "image/svg+xml" not in bundle, "a front end would prefer them to the PNG"
     assert bundle["text/plain"].startswith("GraphView('autoencoder'")
+    png = base64.b64decode(bundle["image/png"])
+    with Image.open(io.BytesIO(png)) as im:
+        size = im.size
+        rgb = np.asarray(im.convert("RGB")).astype(int)
+    red = int(((rgb[..., 0] > 200) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)).sum())
+    width, height = svg_size(view.to_svg())
+    assert size == (pytest.approx(width * PNG_SCALE, abs=3), pytest.approx(height * PNG_SCALE, abs=3))
+    assert metadata["image/png"] == {"width": round(width), "height": round(height)}
+    assert red > 50, "the selection is drawn into the saved picture"
+
+
+def test_static_representation_without_dot_keeps_the_svg_as_an_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    view = lab.graph(nested_model())
+    bundle, metadata = view._repr_mimebundle_()
+    assert "image/png" not in bundle and metadata == {}
+    page = bundle["text/html"]
+    assert "built-in layout" in page and "<svg" not in page, "the notice stays; the picture is an <img>"
+    data = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', page).group(1)
+    assert base64.b64decode(data).decode() == bundle["image/svg+xml"] == view.to_svg()
 
 
 def test_names_are_escaped_everywhere() -> None:
@@ -236,7 +274,7 @@ def test_names_are_escaped_everywhere() -> None:
     dot = view.to_dot()
     assert "<B>&lt;img src=x onerror=alert(1)&gt;</B>" in dot  # the label is escaped HTML text
     assert dot.count(evil) == dot.count(f'"{evil}"')  # anything else is a quoted DOT string
-    for text in (view.to_svg(), view._repr_mimebundle_()["text/html"], view._canvas.svg):
+    for text in (view.to_svg(), view._canvas.svg, view._canvas.picture["svg"]):
         assert evil not in text
         assert "&lt;img src=x onerror=alert(1)&gt;" in text
     ET.fromstring(view.to_svg())
@@ -258,6 +296,133 @@ def test_svg_node_ids_match_the_clickable_keys() -> None:
     ns = "{http://www.w3.org/2000/svg}"
     drawn = {g.get("id") for g in root.iter(f"{ns}g") if g.get("class") == "node"}
     assert drawn == set(view._canvas.ids)
+
+
+# -- the canvas: folding, search, hover, selection inside closed blocks -----------------------------------------
+def scoped_model(blocks: int = 14) -> keras.Model:
+    """A model large enough for automatic blocks: ``b{i}_a``, ``b{i}_b``, ``b{i}_add`` name scopes."""
+    x = inp = keras.Input((4,), name="features")
+    for i in range(blocks):
+        h = layers.Dense(4, name=f"b{i}_a")(x)
+        h = layers.Dense(4, name=f"b{i}_b")(h)
+        x = layers.add([x, h], name=f"b{i}_add")
+    return keras.Model(inp, layers.Dense(1, name="score")(x), name="scoped")
+
+
+def test_expand_and_collapse_a_nested_model_in_place() -> None:
+    view = lab.graph(nested_model())
+    assert view._canvas.picture["foldable"] == {"encoder": False, "decoder": False}
+    view.expand("encoder")
+    assert "encoder/enc_hidden" in view.layer_keys and "decoder" in view.layer_keys, "only the encoder opens"
+    picture = view._canvas.picture
+    assert picture["foldable"] == {"encoder": True, "decoder": False}
+    assert set(picture["frames"].values()) == {"encoder"}
+    assert f'id="{next(iter(picture["frames"]))}"' in picture["svg"], "the frame's id is in the picture"
+    assert_matches_keras_partly = {(e.src, e.dst) for e in view.graph.edges}
+    assert ("img", "encoder/enc_hidden") in assert_matches_keras_partly
+    assert ("encoder/code", "decoder") in assert_matches_keras_partly
+    view.collapse("encoder")
+    assert view.layer_keys == ("img", "encoder", "decoder")
+    view.depth = -1  # the global level decides again; a block can still be closed one by one
+    view.collapse("decoder")
+    assert "encoder/code" in view.layer_keys and "decoder" in view.layer_keys
+    view.depth = 0
+    assert view.layer_keys == ("img", "encoder", "decoder")
+    with pytest.raises(KeyError, match=r"No nested model or block 'encodr'.*Did you mean: encoder"):
+        view.expand("encodr")
+    with pytest.raises(KeyError, match="No nested model or block 'img'"):
+        view.collapse("img")
+
+
+def test_a_click_on_a_badge_reaches_python_and_errors_stay_in_the_widget() -> None:
+    view = lab.graph(nested_model())
+    view._on_canvas_msg(view._canvas, {"type": "toggle", "key": "decoder"}, [])  # what the canvas sends
+    assert view._canvas.picture["foldable"]["decoder"] is True
+    view._on_canvas_msg(view._canvas, {"type": "toggle", "key": "decoder"}, [])
+    assert view._canvas.picture["foldable"]["decoder"] is False
+    view._on_canvas_msg(view._canvas, {"type": "toggle", "key": "gone"}, [])
+    assert "Could not open or close 'gone': No nested model or block 'gone'" in html.unescape(view._notice.value)
+
+
+def test_selecting_a_layer_inside_a_closed_block_opens_it() -> None:
+    view = lab.graph(nested_model())
+    view.select("encoder/code")
+    assert view.selected == "encoder/code" and "encoder/code" in view.layer_keys
+    assert view._dropdown.value == "encoder/code"
+    with pytest.raises(KeyError, match="Did you mean: encoder/code"):
+        view.select("encoder/cod")
+
+
+def test_search_finds_layers_at_every_depth_by_name_or_class() -> None:
+    view = lab.graph(nested_model())
+    assert view.search("code") == ["encoder", "encoder/code", "decoder"]  # own names: not all of encoder/…
+    assert view._canvas.search == "code"  # the canvas marks the encoder that holds it
+    assert view.search("DENSE") == ["encoder/enc_hidden", "encoder/code", "decoder/recon"]
+    assert view.search("  ") == []
+    info = view._canvas.info
+    assert info["encoder/code"][:2] == ["encoder/code", "Dense"]
+    assert "out (None, 3)" in info["encoder/code"] and "15 params" in info["encoder/code"]
+    assert info["encoder"][1] == "Functional (model) · 2 layers"
+
+
+def test_automatic_blocks_fold_and_can_be_turned_off() -> None:
+    model = scoped_model()
+    view = lab.graph(model)
+    blocks = [n.key for n in view.graph.nodes if n.kind == "group"]
+    assert len(blocks) >= 10 and view._blocks.layout.display == ""
+    view.expand(blocks[0])
+    assert any(f.key == blocks[0] for f in view.graph.frames)
+    assert view._canvas.picture["foldable"][blocks[0]] is True
+    view.select("b5_b")  # inside a closed block: the block opens
+    assert "b5_b" in view.layer_keys
+    view.groups = None
+    assert not any(n.kind == "group" for n in view.graph.nodes) and len(view.layer_keys) == len(model.layers)
+    assert view._blocks.value is False and view._blocks.layout.display == "", "the box stays to turn them on"
+    assert lab.graph(nested_model())._blocks.layout.display == "none", "small models have no blocks"
+    with pytest.raises(traitlets.TraitError):
+        lab.graph(model, groups="manual")
+
+
+@st.composite
+def fold_choices(draw: st.DrawFn) -> tuple[dict, int, list[int]]:
+    return draw(recipes()), draw(st.sampled_from([0, 1, -1])), draw(st.lists(st.integers(0, 20), max_size=3))
+
+
+@settings(settings.get_profile("graph"), max_examples=15)
+@given(fold_choices())
+def test_the_canvas_maps_match_the_picture_at_every_fold_state(choice: tuple[dict, int, list[int]]) -> None:
+    """For random nested models, depths and blocks opened or closed one by one: every drawn node, frame and
+    fold button the canvas is told about is in the SVG, every layer is either drawn or located in a drawn box,
+    and the neighbours it marks are the graph's edges."""
+    recipe, depth, toggles = choice
+    view = lab.graph(build_from_recipe(recipe), depth=depth)
+    for t in toggles:
+        fold = view._canvas.picture["foldable"]
+        if fold:
+            key = sorted(fold)[t % len(fold)]
+            (view.collapse if fold[key] else view.expand)(key)
+        check_canvas_maps(view)
+
+
+def check_canvas_maps(view: lab.GraphView) -> None:
+    picture, shown = view._canvas.picture, view.graph
+    root = ET.fromstring(picture["svg"])
+    ns = "{http://www.w3.org/2000/svg}"
+    drawn = {g.get("id"): g.get("class") for g in root.iter(f"{ns}g") if g.get("id")}
+    assert {i for i, c in drawn.items() if c == "node"} == set(picture["ids"])
+    assert set(picture["frames"]) <= {i for i, c in drawn.items() if c == "cluster"}
+    keys = set(picture["ids"].values())
+    for key, is_open in picture["foldable"].items():
+        assert key in (set(picture["frames"].values()) if is_open else keys)
+    everything = {n.key for n in view._graph.walk() if not (n.kind == "input" and "/" in n.key)}  # inner inputs
+    # are never drawn
+    assert everything <= keys | set(picture["located"]) | set(picture["frames"].values())
+    assert set(picture["located"].values()) <= keys
+    ids = {v: k for k, v in picture["ids"].items()}
+    for key in keys:
+        ins, outs = picture["neighbours"][ids[key]]
+        assert {picture["ids"][i] for i in ins} == set(shown.predecessors(key))
+        assert {picture["ids"][i] for i in outs} == set(shown.successors(key))
 
 
 # -- the documents' models and keras.applications -------------------------------------------------------------

@@ -12,12 +12,21 @@ and computes exactly their feature maps (compared with ``lab.get_activations``).
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from .._exercise_parts.ex5_common import (
+    _calls_by_weights,
+    _concatenated,
+    _equal_halves,
+    _merge_inputs,
+    _names,
+    _raised,
+    _reads_each_input_once,
+    _sigmoid_output,
+)
+from .._exercise_parts.ex5_conv import _judge_conv_features
 from .._exercises import (
     Context,
     Exercise,
@@ -27,7 +36,6 @@ from .._exercises import (
     expect_inputs,
     expect_outputs,
     expect_params,
-    explain_raised,
     inputs_reaching,
     match_inputs,
     need_functional,
@@ -40,82 +48,6 @@ from .._render_dot import format_shape
 
 LESSON_7 = "lesson 7"
 LESSON_8 = "lesson 8"
-
-
-# -- private helpers (see the report: candidates for _exercises.py) ---------------------------------------------
-def _raised(exc: BaseException, what: str) -> str:
-    """lab.explain's reading of the error without its general fix: a judge's message shows no code."""
-    return explain_raised(exc, what, with_fix=False)
-
-
-def _names(items: Sequence[str]) -> str:
-    return ", ".join(repr(i) for i in items)
-
-
-def _merge_inputs(graph: LayerGraph, key: str) -> list[str]:
-    """The keys feeding a layer call, in the order of its inputs."""
-    return [e.src for e in sorted((e for e in graph.edges if e.dst == key), key=lambda e: e.dst_index)]
-
-
-def _calls_by_weights(nodes: Sequence[Node]) -> dict[int, list[Node]]:
-    """Layer calls grouped by the layer (the set of weights) they call, in graph order."""
-    groups: dict[int, list[Node]] = {}
-    for n in nodes:
-        groups.setdefault(n.layer.uid, []).append(n)
-    return groups
-
-
-def _reads_each_input_once(graph: LayerGraph, calls: Sequence[Node], what: str) -> list[Problem]:
-    """The calls of a shared layer or model read the model's inputs directly, one call per input."""
-    read = [_merge_inputs(graph, n.key) for n in calls]
-    if sorted(k for r in read for k in r) == sorted(graph.inputs) and all(len(r) == 1 for r in read):
-        return []
-    said = "; ".join(f"{n.key!r} reads {_names(r) or 'nothing'}" for n, r in zip(calls, read, strict=True))
-    return [Problem(f"{what} is called {len(calls)} times, but the calls do not read one input each ({said}). "
-                    f"Call it exactly once on each of the inputs {_names(graph.inputs)}, directly on the input "
-                    f"tensor.", tuple(n.key for n in calls), code="calls-not-one-per-input")]
-
-
-def _concatenated(graph: LayerGraph, calls: Sequence[Node], each: int, what: str) -> tuple[Node | None, list[Problem]]:
-    """The Concatenate that joins the calls' results; or a problem naming what joins them instead."""
-    keys = {n.key for n in calls}
-    for node in graph.nodes:
-        if node.class_name == "Concatenate" and keys <= set(_merge_inputs(graph, node.key)):
-            return node, []
-    readers = [graph.node(k) for k in dict.fromkeys(s for n in calls for s in graph.successors(n.key))]
-    found = ", ".join(f"{r.class_name} {r.key!r}" for r in readers) or "nothing"
-    return None, [Problem(
-        f"The two {what} go into {found}; the task joins them side by side with a concatenate, into one vector "
-        f"of {2 * each} numbers, so that the output layer sees both and can compare them.",
-        tuple(r.key for r in readers) or tuple(keys), code="not-concatenated")]
-
-
-def _sigmoid_output(graph: LayerGraph, name: str, meaning: str) -> list[Problem]:
-    key = output_map(graph)[name][0]
-    activation = graph.node(key).layer.activation or "linear"
-    if activation == "sigmoid":
-        return []
-    return [Problem(f"Output {name!r} has activation {activation!r}; the task's output is one probability "
-                    f"({meaning}), so it uses 'sigmoid'.", (key,), code="output-activation")]
-
-
-def _equal_halves(model: Any, merge: Node, out_key: str, batch: dict[str, np.ndarray], what: str) -> None:
-    """Feed the same data to both inputs: the two halves of the concatenated vector must be equal. The values are
-    read with lab.get_activations (by graph key), so a concatenate written as an operation works too."""
-    from .._activations import get_activations
-
-    n = len(next(iter(batch.values())))
-    try:
-        values = get_activations(model, batch, layers=[merge.key, out_key])
-    except Exception as exc:
-        raise Stop(_raised(exc, "A forward pass on a batch of data"), code="raised:forward") from None
-    joined, out = np.asarray(values[merge.key]), np.asarray(values[out_key])
-    half = joined.shape[-1] // 2
-    if not np.allclose(joined[..., :half], joined[..., half:], atol=1e-5):
-        raise Stop(Problem(f"With the same data on both inputs, the two halves of {merge.key!r} differ: the two "
-                           f"{what} do not come from the same weights.", (merge.key,), code="halves-differ"))
-    if out.shape != (n, 1):
-        raise Stop(f"On a batch of {n} pairs the model returned shape {out.shape}, not ({n}, 1).", code="forward-shape")
 
 
 # -- ex5.1 ----------------------------------------------------------------------------------------------------
@@ -248,222 +180,6 @@ def _judge_shared_model(answer: Any, ctx: Context) -> list[Problem]:
                      f"one encoder model ({encoder.name!r}) called as a layer on each image: one set of weights",
                      f"{_SCENE_PARAMS:,} parameters: the encoder's {_ENCODER_PARAMS:,} counted once",
                      "the same image on both sides gives two equal feature vectors"]
-    return []
-
-
-# -- ex5.3 ----------------------------------------------------------------------------------------------------
-def _check_nets() -> list[Any]:
-    """The judge's own convolutional networks: different sizes, layer names and numbers of convolutions."""
-    import keras
-    from keras import layers
-
-    image = keras.Input(shape=(28, 28, 1), name="digit")
-    x = layers.Conv2D(8, 3, activation="relu", name="conv_1")(image)
-    x = layers.MaxPooling2D(2, name="pool_1")(x)
-    x = layers.Conv2D(16, 3, activation="relu", name="conv_2")(x)
-    x = layers.Flatten(name="flatten")(x)
-    first = keras.Model(image, layers.Dense(10, name="scores")(x), name="check_net_a")
-
-    photo = keras.Input(shape=(24, 24, 3), name="photo")
-    y = layers.Conv2D(4, 3, padding="same", activation="relu", name="edges")(photo)
-    y = layers.Conv2D(8, 3, activation="relu", name="corners")(y)
-    y = layers.MaxPooling2D(2, name="pool")(y)
-    y = layers.Conv2D(8, 3, activation="relu", name="parts")(y)
-    y = layers.GlobalAveragePooling2D(name="average")(y)
-    second = keras.Model(photo, layers.Dense(3, activation="softmax", name="label")(y), name="check_net_b")
-    return [first, second]
-
-
-def _all_layers(model: Any) -> list[Any]:
-    found = []
-    for layer in model.layers:
-        found.append(layer)
-        if hasattr(layer, "layers") and layer is not model:
-            found.extend(_all_layers(layer))
-    return found
-
-
-def _starter(model: Any) -> None:
-    ...
-
-
-def _empty_body(fn: Any) -> bool:
-    """True for a function whose body does nothing (the starter code's ``...``, or ``pass``)."""
-    code = getattr(fn, "__code__", None)
-    return code is not None and code.co_code == _starter.__code__.co_code
-
-
-def _call_function(fn: Callable[[Any], Any], net: Any, about: str, first: bool) -> Any:
-    import keras
-
-    try:
-        inspect.signature(fn).bind(net)
-    except TypeError as exc:
-        raise Stop(f"The check calls your function with one model, conv_features(model), and Python says: {exc}. "
-                   f"Give it exactly one argument, the model.", code="wrong-kind:signature") from None
-    except ValueError:  # no signature to read: let the call itself tell
-        pass
-    try:
-        result = fn(net)
-    except Exception as exc:
-        if "cannot be empty" in str(exc):
-            text = (f"Called on {about}, your function built a model with no outputs: it found no layer to "
-                    f"return.")
-            if not first:
-                text += (" It worked on the first model; this one names its convolutions differently, so pick the "
-                         "layers by what they are (Conv2D layers), not by their names.")
-            raise Stop(text, code="raised:no-outputs") from None
-        raise Stop(_raised(exc, f"Calling your function on {about}"), code="raised") from None
-    if isinstance(result, keras.Model):
-        return result
-    if result is None and _empty_body(fn):
-        raise Stop("Your conv_features still has the starter's empty body: write the function (it returns the new "
-                   "model), run that cell, then run this check again.", answered=False, code="not-answered:starter")
-    if result is None:
-        raise Stop(f"Called on {about}, your function returned None: it must end by returning the new model "
-                   f"(did it build the model but not return it?).", code="not-answered:returned-none")
-    if isinstance(result, keras.KerasTensor) or (isinstance(result, list | tuple | dict) and result and all(
-            isinstance(t, keras.KerasTensor) for t in (result.values() if isinstance(result, dict) else result))):
-        count = 1 if isinstance(result, keras.KerasTensor) else len(result)
-        raise Stop(f"Called on {about}, your function returned {count} symbolic tensor{'s' * (count != 1)}, not a "
-                   f"model: they are the right kind of thing to be the outputs, but the task's function returns a "
-                   f"keras.Model built from the model's input and these tensors, which can then be called on "
-                   f"images.", code="wrong-kind:returned-tensors")
-    raise Stop(f"Called on {about}, your function returned a {type(result).__name__}, not a keras.Model: it must "
-               f"return the new model.", code="wrong-kind:returned-other")
-
-
-def _predict_list(model: Any, x: np.ndarray) -> list[np.ndarray]:
-    """``model.predict`` as a list of arrays, one per output (a single output too)."""
-    values = model.predict(x, verbose=0)
-    if isinstance(values, dict):
-        values = [values[name] for name in model.output_names]
-    return [np.asarray(v) for v in values] if isinstance(values, list | tuple) else [np.asarray(values)]
-
-
-def _about(net: Any, convs: Sequence[Any]) -> str:
-    return (f"the check's model {net.name!r} (input {format_shape(tuple(net.inputs[0].shape))}, Conv2D layers "
-            f"{_names([c.name for c in convs])})")
-
-
-def _conv_case(fn: Callable[[Any], Any], net: Any, ctx: Context, first: bool) -> list[Problem]:
-    import keras
-
-    from .._activations import get_activations
-
-    convs = [layer for layer in net.layers if isinstance(layer, keras.layers.Conv2D)]
-    wanted = [c.name for c in convs]
-    about = _about(net, convs)
-    feature_model = _call_function(fn, net, about, first)
-    _, graph = need_model(feature_model, ctx, what="a functional keras.Model")
-    own = {id(layer) for layer in net.layers}
-    names = {layer.name for layer in net.layers}
-    foreign = [layer for layer in _all_layers(feature_model)
-               if isinstance(layer, keras.layers.Conv2D) and id(layer) not in own]
-    if foreign and all(layer.name in names for layer in foreign):
-        x = np.random.default_rng(1).random((2, *net.inputs[0].shape[1:])).astype("float32")
-        copies = _names([layer.name for layer in foreign])
-        marked = tuple(layer.name for layer in foreign if layer.name in graph.keys)
-        reference = get_activations(net, x, layers=[layer.name for layer in foreign])
-        try:
-            theirs = _predict_list(feature_model, x)
-        except Exception:
-            theirs = []
-        outs = [graph.node(key).name for key, _ in output_map(graph).values()]
-        same = bool(theirs) and all(
-            name not in reference or np.allclose(value, reference[name], atol=1e-5)
-            for name, value in zip(outs, theirs, strict=False))
-        if same:
-            return [Problem(f"Called on {about}, your function returns a model with copies of its layers "
-                            f"({copies}), not the layers themselves. The copies hold the same numbers today, but "
-                            f"they are separate weights: train the model, and the feature model would go on showing "
-                            f"the old filters. Build the new model from the given model's own layer outputs, so it "
-                            f"shares their weights.", marked, code="copied-layers")]
-        return [Problem(f"Called on {about}, your function returns a model with new layers of the same names "
-                        f"({copies}): a new model with the same architecture, whose weights are new and random, so "
-                        f"its feature maps are not the given model's. Do not rebuild or clone the model: take the "
-                        f"outputs of the given model's own Conv2D layers, so the new model shares their weights.",
-                        marked, code="new-layers")]
-    if foreign:
-        return [Problem(f"Called on {about}, your function returns a model whose Conv2D layers "
-                        f"({_names([layer.name for layer in foreign])}) are not layers of the model it was given. "
-                        f"Build the new model from the function's argument, not from a model made in another cell: "
-                        f"the check passes its own models.", tuple(n.key for n in graph.nodes
-                                                                   if n.name in {f.name for f in foreign}),
-                        code="foreign-layers")]
-    in_shape = tuple(net.inputs[0].shape)
-    problems = expect_inputs(graph, [in_shape])
-    if problems:
-        return [Problem(f"Called on {about}: " + problems[0].message[0].lower() + problems[0].message[1:]
-                        + " The feature model takes the same images as the model it comes from.", problems[0].keys,
-                        code=problems[0].code)]
-    outputs = [(name, key, shape) for name, (key, shape) in output_map(graph).items()]
-    got = [graph.node(key).name for _, key, _ in outputs]
-    listing = ", ".join(f"{graph.node(key).name!r} {format_shape(shape)}" for _, key, shape in outputs)
-    keys = tuple(key for _, key, _ in outputs)
-    others = [(graph.node(key).name, graph.node(key).class_name) for _, key, _ in outputs
-              if graph.node(key).name not in wanted]
-    if others:
-        said = ", ".join(f"{name!r} ({cls})" for name, cls in others)
-        return [Problem(f"Called on {about}, your model also returns the outputs of layers that are not Conv2D "
-                        f"layers: {said}. The task asks for the feature maps of the convolutions only, one output "
-                        f"per Conv2D layer: leave the other layers out.",
-                        tuple(key for _, key, _ in outputs if graph.node(key).name not in wanted),
-                        code="extra-outputs")]
-    missing = [w for w in wanted if w not in got]
-    if missing:
-        count = len(outputs)
-        text = (f"Called on {about}, your model returns {count} feature map{'s' * (count != 1)} ({listing}); the "
-                f"task asks for every Conv2D layer's output, {len(wanted)} here, in order: {_names(wanted)}. "
-                f"Missing: {_names(missing)}.")
-        if not first:
-            text += (" This model names its convolutions differently from the first one, so pick the layers by what "
-                     "they are (Conv2D layers), not by their names.")
-        return [Problem(text, keys, code="missing-outputs")]
-    if got != wanted:
-        return [Problem(f"Called on {about}, your model returns the right feature maps but in the order "
-                        f"{_names(got)}; the task keeps the model's order: {_names(wanted)}. Then the first output "
-                        f"is the first convolution's map.", keys, code="output-order")]
-    for (_, key, shape), conv in zip(outputs, convs, strict=True):
-        if tuple(shape) != tuple(conv.output.shape):
-            return [Problem(f"Called on {about}, your output {graph.node(key).name!r} has shape {format_shape(shape)}; "
-                            f"in the model that layer gives {format_shape(tuple(conv.output.shape))}.", (key,),
-                            code="output-shape")]
-    x = np.random.default_rng(2).random((2, *in_shape[1:])).astype("float32")
-    try:
-        values = _predict_list(feature_model, x)
-    except Exception as exc:
-        raise Stop(_raised(exc, f"A forward pass of your feature model for {net.name!r}"),
-                   code="raised:forward") from None
-    reference = get_activations(net, x, layers=wanted)
-    for name, value in zip(wanted, values, strict=True):
-        if not np.allclose(np.asarray(value), np.asarray(reference[name]), atol=1e-5):
-            return [Problem(f"Called on {about}, your output {name!r} differs from what layer {name!r} computes "
-                            f"inside the model on the same images: the feature model must use the model's own layers, "
-                            f"with their weights.", (name,), code="computes-otherwise")]
-    ctx.verified.append(f"on the check's model {net.name!r}: one output per Conv2D layer, in order ({_names(wanted)}), "
-                        f"with the layers' shapes")
-    return []
-
-
-def _judge_conv_features(answer: Any, ctx: Context) -> list[Problem]:
-    import keras
-
-    if isinstance(answer, keras.Model):
-        raise Stop(f"This is a model ({answer.name!r}); the check needs the function that builds it: pass "
-                   f"conv_features itself, without calling it, so the check can try it on models of its own.",
-                   code="wrong-kind:model")
-    if isinstance(answer, type) or not callable(answer):
-        text = repr(answer)
-        raise Stop(f"The check needs the function conv_features(model); you passed a {type(answer).__name__} "
-                   f"({text[:60]}{'…' if len(text) > 60 else ''}). Pass the function itself, without calling it.",
-                   code="wrong-kind")
-    for index, net in enumerate(_check_nets()):
-        problems = _conv_case(answer, net, ctx, first=index == 0)
-        if problems:
-            return problems
-    ctx.verified += ["the returned models use the given model's own layers (shared weights, nothing copied)",
-                     "their feature maps equal what lab.get_activations reads inside each model"]
     return []
 
 
