@@ -341,7 +341,7 @@ class GraphView(widgets.VBox):
         if self.groups == "auto":  # the "blocks" box shows once a picture has blocks (it stays when unticked)
             blocks = any(n.kind == "group" for n in shown.nodes) or any(f.kind == "group" for f in shown.frames)
             self._blocks.layout.display = "" if blocks else "none"
-        messages = [m for m in (notice, self._graph.message) if m]  # the legend is drawn in the picture
+        messages = [m for m in (notice, self._graph.message, self._colours.legend) if m]
         self._notice.value = "".join(_message_html(m) for m in messages)
         picture = canvas_picture(svg, shown)
         with self._canvas.hold_sync():

@@ -74,7 +74,7 @@ def secret_lines() -> dict[str, str]:
                 elif line.strip():
                     secret.setdefault(line.strip(), solution.name)
     taught = [readable_text(p.name, p.read_bytes()) for p in LESSONS]
-    taught.append((ROOT / "fapi_lab" / "patterns.py").read_text(encoding="utf-8"))
+    taught.extend(f.read_text(encoding="utf-8") for f in (ROOT / "fapi_lab").glob("*patterns*.py"))  # lab.patterns
     students_get = "\n".join(handed) + "\n" + "\n".join(taught)
     return {line: origin for line, origin in secret.items() if line not in students_get}
 
