@@ -195,3 +195,13 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+def wait_for_file(path: Path, expected: str, timeout: float = 30) -> str:
+    """Wait until ``path`` holds ``expected`` (what a kernel callback wrote); return what it holds in the end."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text() == expected:
+            return expected
+        time.sleep(0.1)
+    return path.read_text() if path.exists() else "<nothing written>"

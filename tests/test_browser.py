@@ -13,7 +13,16 @@ from typing import Any
 
 import pytest
 
-from tests.browser import chromium, chromium_path, jupyter_server, new_page, notebook, run_all_cells, screenshot
+from tests.browser import (
+    chromium,
+    chromium_path,
+    jupyter_server,
+    new_page,
+    notebook,
+    run_all_cells,
+    screenshot,
+    wait_for_file,
+)
 
 pytestmark = pytest.mark.skipif(chromium_path() is None,
                                 reason="no Chromium here: install it with `sudo apt-get install chromium`")
@@ -42,14 +51,6 @@ def ran(server: Any, browser: Any) -> Iterator[tuple[Any, Path]]:
         run_all_cells(page)
         yield page, folder
 
-
-def wait_for_file(path: Path, expected: str, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text() == expected:
-            return expected
-        time.sleep(0.2)
-    return path.read_text() if path.exists() else "<no selection written>"
 
 
 EXPLORE = """\

@@ -21,7 +21,16 @@ from typing import Any
 
 import pytest
 
-from tests.browser import chromium, chromium_path, jupyter_server, new_page, notebook, run_all_cells, screenshot
+from tests.browser import (
+    chromium,
+    chromium_path,
+    jupyter_server,
+    new_page,
+    notebook,
+    run_all_cells,
+    screenshot,
+    wait_for_file,
+)
 
 pytestmark = pytest.mark.skipif(chromium_path() is None,
                                 reason="no Chromium here: install it with `sudo apt-get install chromium`")
@@ -56,14 +65,6 @@ with lab.live() as live_view:
 ]
 PICTURE_CELLS = {0: "graph", 1: "long left-right graph", 2: "lab.live"}
 
-
-def wait_for_file(path: Path, expected: str, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text() == expected:
-            return expected
-        time.sleep(0.1)
-    return path.read_text() if path.exists() else "<nothing written>"
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,22 @@ One server, one browser, one kernel: a model of 45 layer calls whose name scopes
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import chromium, chromium_path, jupyter_server, new_page, notebook, run_all_cells, screenshot
+from tests.browser import (
+    chromium,
+    chromium_path,
+    jupyter_server,
+    new_page,
+    notebook,
+    run_all_cells,
+    screenshot,
+    wait_for_file,
+)
 
 pytestmark = pytest.mark.skipif(chromium_path() is None,
                                 reason="no Chromium here: install it with `sudo apt-get install chromium`")
@@ -38,14 +46,6 @@ ex.observe(lambda c: Path("selected.txt").write_text(c["new"]), "selected")
 ex""",
 ]
 
-
-def wait_for_file(path: Path, expected: str, timeout: float = 20) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text() == expected:
-            return expected
-        time.sleep(0.1)
-    return path.read_text() if path.exists() else "<nothing written>"
 
 
 @pytest.fixture(scope="module")
