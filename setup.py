@@ -13,7 +13,23 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 COURSE_FILES = ("notebooks/[0-9]*.ipynb", "notebooks/exercises/ex*.ipynb",
+                "notebooks/*/[0-9]*.ipynb", "notebooks/*/exercises/ex*.ipynb", "notebooks/GLOSSARY.md",
                 "binder/apt.txt", "binder/runtime.txt", "binder/start")
+
+
+def _compile_catalogues(locale_dir: Path) -> int:
+    """fapi_lab/locale/<lang>/LC_MESSAGES/fapi_lab.po -> .mo beside it in the build (the catalogues' compiled form)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    count = 0
+    for po in sorted(locale_dir.glob("*/LC_MESSAGES/fapi_lab.po")):
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        with po.with_suffix(".mo").open("wb") as handle:
+            write_mo(handle, catalog)
+        count += 1
+    return count
 
 
 class BuildPyWithCourse(build_py):
@@ -33,7 +49,8 @@ class BuildPyWithCourse(build_py):
         if not any(target.glob("notebooks/[0-9]*.ipynb")):
             raise SystemExit(f"no lesson notebooks in {HERE / 'notebooks'}: a wheel without them would leave "
                              f"`fapi-lab lessons` with nothing to copy (build from a full checkout or sdist)")
-        print(f"fapi_lab build: {copied} course files (lessons, student exercises, binder/) -> {target}")
+        compiled = _compile_catalogues(Path(self.build_lib) / "fapi_lab" / "locale")
+        print(f"fapi_lab build: {compiled} message catalogues compiled; {copied} course files (lessons, student exercises, binder/) -> {target}")
 
 
 setup(cmdclass={"build_py": BuildPyWithCourse})

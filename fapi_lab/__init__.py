@@ -37,6 +37,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "datasets": ("fapi_lab.datasets", None),
     "doctor": ("fapi_lab._doctor", "doctor"),
     "graph": ("fapi_lab._graph_view", "graph"),
+    "language": ("fapi_lab._i18n", "language"),
     "live": ("fapi_lab._live", "live"),
     "patterns": ("fapi_lab.patterns", None),
 }
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._gradients import gradients as gradients
     from ._graph_view import GraphView as GraphView
     from ._graph_view import graph as graph
+    from ._i18n import language as language
     from ._live import live as live
     from ._loss_weights import LossWeightLab as LossWeightLab
     from ._loss_weights import loss_weights as loss_weights

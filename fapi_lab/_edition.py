@@ -1,7 +1,8 @@
 """The student edition: a folder, ready to be its own git repository, that students get instead of fapi_lab's.
 
 It holds the lessons and the student exercise notebooks (laid out as ``fapi-lab lessons`` lays them out: lessons at
-the top, ``exercises/`` below, so the links between them work), a README for students, a ``.gitignore``, and
+the top, ``exercises/`` below, so the links between them work; the Chinese and Spanish ones in ``zh/`` and ``es/``,
+and the glossary), a README for students, a ``.gitignore``, and
 ``.binder/`` for Binder (fapi_lab installed from its repository; Graphviz; the quiet TensorFlow start). It never
 holds the solutions: they are not among its sources, cells tagged ``teacher`` are dropped, and a notebook that
 still has a solution block is refused.
@@ -153,6 +154,12 @@ def edition_files(*, url: str | None = None, install: str | None = None,
                            "say what Binder should install with --install")
     install = install or f"fapi_lab[lessons] @ git+{repository_url()}"
     files: dict[str, bytes] = {**lessons, **exercises}
+    for lang in ("zh", "es"):  # the translated lessons and exercises, laid out as in notebooks/
+        files.update({f"{lang}/{p.name}": _notebook_bytes(p) for p in sorted(notebooks.glob(f"{lang}/[0-9]*.ipynb"))})
+        files.update({f"{lang}/exercises/{p.name}": _notebook_bytes(p)
+                      for p in sorted(notebooks.glob(f"{lang}/exercises/ex*.ipynb"))})
+    if (notebooks / "GLOSSARY.md").exists():
+        files["GLOSSARY.md"] = (notebooks / "GLOSSARY.md").read_bytes()
     for name in BINDER_COPIED:
         files[f".binder/{name}"] = (root / "binder" / name).read_bytes()
     files[".binder/requirements.txt"] = (

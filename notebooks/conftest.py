@@ -2,4 +2,4 @@
 checked by tests/test_exercises.py instead (up to date with the solutions, and every check says "not answered
 yet" until the student writes an answer)."""
 
-collect_ignore_glob = ["exercises/*"]
+collect_ignore_glob = ["exercises/*", "*/exercises/*"]

@@ -9,7 +9,7 @@ import fapi_lab
 EXPECTED = {
     "ActivationViewer", "GraphView", "LiveGraph", "LossWeightLab", "ShapeTrace", "__version__", "activations",
     "check", "datasets", "doctor", "exercises", "explain", "explore", "get_activations", "gradients", "graph",
-    "hint", "link_selection", "live", "loss_weights", "patterns", "quiet", "shapes",
+    "hint", "language", "link_selection", "live", "loss_weights", "patterns", "quiet", "shapes",
 }
 
 

@@ -24,6 +24,12 @@ from fapi_lab._student import StudentVersionError, strip_solution, student_noteb
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions" / "exercises").glob("*.ipynb"))
 STUDENTS = ROOT / "notebooks" / "exercises"
+# with the translated solution notebooks (solutions/zh/exercises -> notebooks/zh/exercises, and es)
+ALL_SOLUTIONS = SOLUTIONS + sorted((ROOT / "solutions").glob("*/exercises/*.ipynb"))
+
+
+def _students_of(solution: Path) -> Path:
+    return ROOT / "notebooks" / solution.parent.relative_to(ROOT / "solutions")
 CHECK_CALL = re.compile(r"""lab\.check\(\s*["'](ex\d+\.\d+)["']""")
 
 
@@ -192,11 +198,12 @@ def test_teacher_cells_and_outputs_are_dropped() -> None:
     assert student["metadata"]["fapi_lab"]["student_version_of"] == "sol.ipynb"
 
 
-@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+@pytest.mark.parametrize("solution", ALL_SOLUTIONS, ids=lambda p: str(p.relative_to(ROOT / "solutions")))
 def test_student_notebook_is_up_to_date_and_has_no_solution_line(solution: Path, tmp_path: Path) -> None:
+    STUDENTS = _students_of(solution)  # noqa: N806 (the module's name, for this language)
     write_student_versions([solution], tmp_path, root=ROOT)
     assert (tmp_path / solution.name).read_text(encoding="utf-8") == \
-        (STUDENTS / solution.name).read_text(encoding="utf-8"), "run: fapi-lab student --force"
+        (STUDENTS / solution.name).read_text(encoding="utf-8"), "run: bash scripts/translate students (or fapi-lab student --force)"
     # the code cells of a student notebook are the solution's minus its solution blocks (tested above); what
     # could still give an answer away is the task text: no solution line may be quoted in a markdown cell
     task_text = "\n".join(_source(c) for c in _cells(STUDENTS / solution.name) if c["cell_type"] == "markdown")
