@@ -50,7 +50,8 @@ class BuildPyWithCourse(build_py):
             raise SystemExit(f"no lesson notebooks in {HERE / 'notebooks'}: a wheel without them would leave "
                              f"`fapi-lab lessons` with nothing to copy (build from a full checkout or sdist)")
         compiled = _compile_catalogues(Path(self.build_lib) / "fapi_lab" / "locale")
-        print(f"fapi_lab build: {compiled} message catalogues compiled; {copied} course files (lessons, student exercises, binder/) -> {target}")
+        print(f"fapi_lab build: {compiled} message catalogues compiled; {copied} course files (lessons, student "
+              f"exercises, binder/) -> {target}")
 
 
 setup(cmdclass={"build_py": BuildPyWithCourse})

@@ -24,13 +24,14 @@ import traitlets
 
 from . import _keras_adapter as adapter
 from ._arrays import n_samples, standardize, take
+from ._i18n import N_, _
 
 __all__ = ["ActivationViewer", "activations", "get_activations", "statistics"]
 
 _PAGE = 16  # channels per mosaic page
-NO_VALUE = "no value: x gave None for this optional input, so nothing flows from it."
-NO_SAMPLES = "x holds no samples: the viewer needs at least one."
-SHAPES_DIFFER = "the two samples' outputs have different shapes, so there is no difference to show."
+NO_VALUE = N_("no value: x gave None for this optional input, so nothing flows from it.")  # shown with _()
+NO_SAMPLES = N_("x holds no samples: the viewer needs at least one.")
+SHAPES_DIFFER = N_("the two samples' outputs have different shapes, so there is no difference to show.")
 
 
 def _plain(arrays: Sequence[Any]) -> list[Any]:
@@ -46,9 +47,14 @@ def _select_keys(available: Sequence[str], layers: Any) -> list[str]:
     for key in wanted:
         if key not in available:
             close = difflib.get_close_matches(key, available, n=4, cutoff=0.4)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise KeyError(f"no layer {key!r} in this model{hint} (keys look like 'dense_1', 'lstm#1' for a "
-                           f"shared layer's second call, 'encoder/conv2d_1' inside a nested model)")
+            keys = _("(keys look like 'dense_1', 'lstm#1' for a shared layer's second call, 'encoder/conv2d_1' "
+                     "inside a nested model)")
+            if close:
+                missing = _("no layer {key!r} in this model; did you mean {names}?").format(key=key,
+                                                                                          names=", ".join(close))
+            else:
+                missing = _("no layer {key!r} in this model").format(key=key)
+            raise KeyError(f"{missing} {keys}")
     return wanted
 
 
@@ -82,7 +88,7 @@ def statistics(values: np.ndarray) -> dict[str, float]:
     0 and 1, integers as themselves."""
     v = _numbers(values)
     if v is None:
-        raise TypeError(f"values of dtype {np.asarray(values).dtype} are not numbers")
+        raise TypeError(_("values of dtype {dtype} are not numbers").format(dtype=np.asarray(values).dtype))
     return {"mean": float(v.mean(dtype=np.float64)), "std": float(v.std(dtype=np.float64)), "min": float(v.min()),
             "max": float(v.max()), "zero_fraction": float(np.count_nonzero(v == 0) / max(v.size, 1))}
 
@@ -152,17 +158,22 @@ def _bars_html(vector: np.ndarray, labels: Sequence[str] | None = None, top: int
 
 
 def _stats_html(stats: dict[str, float], kind: str = "f") -> str:
-    zero = "False" if kind == "b" else "exactly zero"
-    dead = " (dead after ReLU)" if stats["zero_fraction"] > 0 and kind == "f" else ""
-    return (f"<div style='font-size:12px'>mean {stats['mean']:.4g} · std {stats['std']:.4g} · min {stats['min']:.4g}"
-            f" · max {stats['max']:.4g} · <b>{100 * stats['zero_fraction']:.1f}%</b> {zero}{dead}</div>")
+    numbers = _("mean {mean:.4g} · std {std:.4g} · min {min:.4g} · max {max:.4g}").format(**stats)
+    share = f"<b>{100 * stats['zero_fraction']:.1f}%</b>"
+    if kind == "b":
+        zero = _("{share} False")
+    elif stats["zero_fraction"] > 0 and kind == "f":
+        zero = _("{share} exactly zero (dead after ReLU)")
+    else:
+        zero = _("{share} exactly zero")
+    return f"<div style='font-size:12px'>{numbers} · {zero.format(share=share)}</div>"
 
 
 def _text_html(values: Any, limit: int = 24) -> str:
     """Values that are not numbers (text), shown as they are."""
     flat = np.asarray(values).ravel()
     shown = ", ".join(html.escape(repr(v.decode() if isinstance(v, bytes) else v)) for v in flat[:limit])
-    more = f" … ({flat.size} values)" if flat.size > limit else ""
+    more = " … " + _("({n} values)").format(n=flat.size) if flat.size > limit else ""
     return f"<div style='font-size:12px;font-family:monospace'>{shown}{more}</div>"
 
 
@@ -171,18 +182,21 @@ def render(values: np.ndarray, page: int = 0, labels: Sequence[str] | None = Non
     """(html, png or None) for one sample's output, drawn the way its shape calls for."""
     v = np.asarray(values)
     if v.size == 0:
-        return f"<div style='font-size:12px'>no values (shape {v.shape})</div>", None
+        words = _("no values (shape {shape})").format(shape=v.shape)
+        return f"<div style='font-size:12px'>{words}</div>", None
     lo = float(v.min()) if lo is None else lo
     hi = float(v.max()) if hi is None else hi
     if v.ndim == 3:  # H×W×C feature maps: a mosaic page of channels
         channels = v.shape[-1]
         start = page * _PAGE
         chunk = v[..., start:start + _PAGE]
-        note = (f"<div style='font-size:11px'>channels {start}–{start + chunk.shape[-1] - 1} of {channels} "
-                f"(one colour scale for all)</div>")
+        words = _("channels {first}–{last} of {n} (one colour scale for all)").format(
+            first=start, last=start + chunk.shape[-1] - 1, n=channels)
+        note = f"<div style='font-size:11px'>{words}</div>"
         return note + _colourbar(lo, hi), mosaic_png(chunk, lo, hi)
     if v.ndim == 2:  # time × features (sequences, embeddings): a heat map
-        note = f"<div style='font-size:11px'>{v.shape[0]} steps (rows) × {v.shape[1]} features (columns)</div>"
+        words = _("{steps} steps (rows) × {features} features (columns)").format(steps=v.shape[0], features=v.shape[1])
+        note = f"<div style='font-size:11px'>{words}</div>"
         return note + _colourbar(lo, hi, "magma"), mosaic_png(v[:, :, None], lo, hi, "magma", scale=max(
             1, 240 // max(v.shape)))
     if v.size <= 1:
@@ -194,7 +208,8 @@ def render(values: np.ndarray, page: int = 0, labels: Sequence[str] | None = Non
         padded[:flat.size] = flat
         top = np.argsort(-np.abs(flat))[:5]
         names = ", ".join(f"{labels[i] if labels is not None and i < len(labels) else i}: {flat[i]:.3g}" for i in top)
-        note = (f"<div style='font-size:11px'>{flat.size} units, 64 per row; largest: {html.escape(names)}</div>")
+        words = _("{n} units, 64 per row; largest: {names}").format(n=flat.size, names=html.escape(names))
+        note = f"<div style='font-size:11px'>{words}</div>"
         return note + _colourbar(lo, hi), mosaic_png(padded.reshape(rows, 64, 1), lo, hi, scale=4)
     return _bars_html(v, labels), None
 
@@ -211,17 +226,17 @@ class ActivationViewer(widgets.VBox):
         self.labels = dict(labels or {})
         self.n_samples = n_samples(self.x)
         if self.n_samples < 1:
-            raise ValueError(NO_SAMPLES)
+            raise ValueError(_(NO_SAMPLES))
         self._cache: dict[int, dict[str, list[Any]]] = {}
         _lut("viridis"), _lut("magma")  # load the colour tables now, not on the first switch
         first = self.values(0)
         self.layer_keys = tuple(first)
-        self._layer = widgets.Dropdown(options=self.layer_keys, description="layer",
+        self._layer = widgets.Dropdown(options=self.layer_keys, description=_("layer"),
                                        layout=widgets.Layout(width="340px"))
-        self._sample = widgets.IntSlider(0, 0, max(self.n_samples - 1, 0), description="sample")
-        self._page = widgets.IntSlider(0, 0, 0, description="channels page")
-        self._compare_with = widgets.Dropdown(options=[("no", -1)] + [(str(i), i) for i in range(self.n_samples)],
-                                         description="compare with", layout=widgets.Layout(width="200px"))
+        self._sample = widgets.IntSlider(0, 0, max(self.n_samples - 1, 0), description=_("sample"))
+        self._page = widgets.IntSlider(0, 0, 0, description=_("channels page"))
+        self._compare_with = widgets.Dropdown(options=[(_("no"), -1)] + [(str(i), i) for i in range(self.n_samples)],
+                                         description=_("compare with"), layout=widgets.Layout(width="200px"))
         self._info = widgets.HTML()
         self._image = widgets.Image(format="png")
         self._image_b = widgets.Image(format="png")
@@ -275,15 +290,16 @@ class ActivationViewer(widgets.VBox):
             for image in (self._image, self._image_b, self._image_d):
                 self._show(image, None)
             self._page.layout.display = "none"
-            head = f"<b>{html.escape(key)}</b> · sample {sample}"
+            head = f"<b>{html.escape(key)}</b> · " + _("sample {i}").format(i=sample)
             if raw is None:  # an optional input left out: nothing flows here
-                self._info.value = head + f"<div style='font-size:12px'>{NO_VALUE}</div>"
+                self._info.value = head + f"<div style='font-size:12px'>{_(NO_VALUE)}</div>"
                 self._message.value = ""
                 return
             a, b = _numbers(raw), None if raw_b is None else _numbers(raw_b)
-            head += f" · shape {tuple(np.shape(raw))} · {np.asarray(raw).dtype}"
+            head += " · " + _("shape {shape}").format(shape=tuple(np.shape(raw))) + f" · {np.asarray(raw).dtype}"
+            other_sample = _("sample {i}:").format(i=other)
             if a is None:  # text: shown as it is
-                extra = f"<div>sample {other}:</div>{_text_html(raw_b)}" if raw_b is not None else ""
+                extra = f"<div>{other_sample}</div>{_text_html(raw_b)}" if raw_b is not None else ""
                 self._info.value = head + _text_html(raw) + extra
                 self._message.value = ""
                 return
@@ -294,21 +310,22 @@ class ActivationViewer(widgets.VBox):
             lo = float(min(a.min(), b.min())) if b is not None and a.size and b.size else None
             hi = float(max(a.max(), b.max())) if b is not None and a.size and b.size else None
             text, png = render(a, self._page.value, labels, lo, hi)
-            head += (" (True = 1, False = 0)" if kind == "b" else "") + _stats_html(statistics(a), kind)
+            head += (" " + _("(True = 1, False = 0)") if kind == "b" else "") + _stats_html(statistics(a), kind)
             self._show(self._image, png)
             extra = ""
             if b is not None:
                 difference = a - b if a.shape == b.shape else None  # in float64: no wrap-around, booleans too
                 t2, p2 = render(b, self._page.value, labels, lo, hi)
                 d_text, d_png = render(difference, self._page.value, labels) if difference is not None else (
-                    f"<div style='font-size:11px'>{SHAPES_DIFFER}</div>", None)
+                    f"<div style='font-size:11px'>{_(SHAPES_DIFFER)}</div>", None)
                 if png and p2:
                     self._show(self._image_b, p2)
                     self._show(self._image_d, d_png)
-                    extra = (f"<div style='font-size:11px'>left: sample {sample} · middle: sample {other} · "
-                             f"right: difference</div>{'' if d_png else d_text}")
+                    where = _("left: sample {a} · middle: sample {b} · right: difference").format(a=sample, b=other)
+                    extra = f"<div style='font-size:11px'>{where}</div>{'' if d_png else d_text}"
                 else:
-                    extra = f"<div>sample {other}:</div>{t2}<div>difference:</div>{d_text}"
+                    difference_words = _("difference:")
+                    extra = f"<div>{other_sample}</div>{t2}<div>{difference_words}</div>{d_text}"
             self._info.value = head + text + extra
             self._message.value = ""
         except Exception as exc:  # shown in the widget, never lost

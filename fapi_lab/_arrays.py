@@ -29,29 +29,31 @@ from typing import Any
 
 import numpy as np
 
+from ._i18n import N_, _, ngettext
+
 __all__ = ["flat_targets", "n_samples", "standardize", "standardize_targets", "take"]
 
 # -- messages ---------------------------------------------------------------------------------------------------
-NOT_OPTIONAL = "{where} is None, but {what} is not optional."
-MISSING_KEYS = "{where} has no {missing} (its keys are {given})."
-DICT_BY_NAME = "{where} is a dict with keys {given}, but the model takes {count} here, read by the names {names}."
-LIST_FOR_DICT = ("{where} is a {kind}, but the model's {things} here are a dict whose keys are not in sorted order, "
-                 "so the order of a {kind} is ambiguous: pass a dict.")
-ONE_FOR_MANY = "{where} is one array, but the model has {count} {things} here."
-MANY_FOR_ONE = "{where} is a {kind} of {n} items, but the model takes one array here ({what})."
-COUNT = "{where} holds {n} array(s), but the model has {count} {things} here."
-NOT_AN_ARRAY = "{where} cannot be read as an array ({problem})."
-TEXT = "{where} holds text (dtype {dtype}), but {what} takes {want} numbers."
-RANK = "{where} has shape {got}, but {what} takes arrays of shape {shape}."
-SIZE = "{where} has shape {got}, but {what} takes arrays of shape {shape}: axis {axis} must be {size}."
-SAMPLES = "the arrays of {what} hold different numbers of samples: {counts}. Give every array the same first axis."
-TAKES_X = "The model takes x = {picture}{none_note}."
-TAKES_Y = "The model's outputs take y = {picture}."
-ANY_SIZE = " (None = any size)"
-BY_NAME = ", or a dict keyed by the Input names {names}"
-NO_TARGET = "y has no target for output(s) {missing}, which the loss needs."
-Y_SAMPLES = "y has {ny} samples but x has {nx}: give one target per sample."
-NO_SAMPLES = "found no array of samples (an array with a first axis) in {what}."
+NOT_OPTIONAL = N_("{where} is None, but {what} is not optional.")
+MISSING_KEYS = N_("{where} has no {missing} (its keys are {given}).")
+DICT_BY_NAME = N_("{where} is a dict with keys {given}, but the model takes {count} here, read by the names {names}.")
+LIST_FOR_DICT = N_("{where} is a {kind}, but the model's {things} here are a dict whose keys are not in sorted order, "
+                    "so the order of a {kind} is ambiguous: pass a dict.")
+ONE_FOR_MANY = N_("{where} is one array, but the model has {count} {things} here.")
+MANY_FOR_ONE = N_("{where} is a {kind} of {n} items, but the model takes one array here ({what}).")
+COUNT = N_("{where} holds {n} array(s), but the model has {count} {things} here.")
+NOT_AN_ARRAY = N_("{where} cannot be read as an array ({problem}).")
+TEXT = N_("{where} holds text (dtype {dtype}), but {what} takes {want} numbers.")
+RANK = N_("{where} has shape {got}, but {what} takes arrays of shape {shape}.")
+SIZE = N_("{where} has shape {got}, but {what} takes arrays of shape {shape}: axis {axis} must be {size}.")
+SAMPLES = N_("the arrays of {what} hold different numbers of samples: {counts}. Give every array the same first axis.")
+TAKES_X = N_("The model takes x = {picture}{none_note}.")
+TAKES_Y = N_("The model's outputs take y = {picture}.")
+ANY_SIZE = N_(" (None = any size)")
+BY_NAME = N_(", or a dict keyed by the Input names {names}")
+NO_TARGET = N_("y has no target for output(s) {missing}, which the loss needs.")
+Y_SAMPLES = N_("y has {ny} samples but x has {nx}: give one target per sample.")
+NO_SAMPLES = N_("found no array of samples (an array with a first axis) in {what}.")
 
 
 class _Mismatch(Exception):
@@ -71,7 +73,7 @@ class _Slot:
 
     @property
     def what(self) -> str:
-        return f"Input {self.name!r}" if self.is_input else f"output {self.name!r}"
+        return (_("Input {name!r}") if self.is_input else _("output {name!r}")).format(name=self.name)
 
     def shape_text(self) -> str:
         dims = ["n", *("None" if d is None else str(d) for d in self.shape[1:])]
@@ -109,7 +111,7 @@ def n_samples(data: Any) -> int:
     for leaf in _leaves(data):
         if np.ndim(leaf) >= 1:
             return len(leaf) if hasattr(leaf, "__len__") else int(np.shape(leaf)[0])
-    raise ValueError(NO_SAMPLES.format(what=type(data).__name__ if data is not None else "None"))
+    raise ValueError(_(NO_SAMPLES).format(what=type(data).__name__ if data is not None else "None"))
 
 
 def take(data: Any, index: Any) -> Any:
@@ -205,9 +207,10 @@ def _picture(struct: Any, slots: dict[int, _Slot], key: Any = None) -> str:
         inner = ", ".join(_picture(v, slots) for v in struct)
         return f"[{inner}]" if isinstance(struct, list) else f"({inner}{',' if len(struct) == 1 else ''})"
     slot = slots[id(struct)]
-    text = f"<{slot.shape_text()}{' or None' if slot.optional else ''}"
+    text = f"<{slot.shape_text()}" + (_(" or None") if slot.optional else "")
     if key != slot.name:
-        text += f" for {slot.what}" if slot.is_input else f" from layer {slot.name!r}"
+        text += _(" for {what}").format(what=slot.what) if slot.is_input else \
+            _(" from layer {name!r}").format(name=slot.name)
     return text + ">"
 
 
@@ -217,7 +220,7 @@ class _Reader:
 
     def __init__(self, struct: Any, slots: dict[int, _Slot], root: str, leaf: Any) -> None:
         self.struct, self.slots, self.root, self.leaf = struct, slots, root, leaf
-        self.things = "inputs" if root == "x" else "outputs"
+        self.things = _("inputs") if root == "x" else _("outputs")
 
     def may_be_none(self, tensor: Any) -> bool:
         """An optional input, or an output (one without a loss needs no target)."""
@@ -229,12 +232,12 @@ class _Reader:
     def refusal(self, problem: str) -> ValueError:
         picture = _picture(self.struct, self.slots)
         if self.root == "y":
-            return ValueError(f"{problem} {TAKES_Y.format(picture=picture)}")
-        none_note = ANY_SIZE if any(None in s.shape[1:] for s in self.slots.values()) else ""
+            return ValueError(_sentences(problem, _(TAKES_Y).format(picture=picture)))
+        none_note = _(ANY_SIZE) if any(None in s.shape[1:] for s in self.slots.values()) else ""
         if isinstance(self.struct, list | tuple) and all(_is_tensor(t) for t in self.struct):
             names = ", ".join(repr(self.slots[id(t)].name) for t in self.struct)
-            none_note += BY_NAME.format(names=names)
-        return ValueError(f"{problem} {TAKES_X.format(picture=picture, none_note=none_note)}")
+            none_note += _(BY_NAME).format(names=names)
+        return ValueError(_sentences(problem, _(TAKES_X).format(picture=picture, none_note=none_note)))
 
     def read(self, given: Any) -> Any:
         try:
@@ -257,10 +260,10 @@ class _Reader:
             if isinstance(given, Mapping):
                 return self.fit_dict(struct, given, where)
             if not isinstance(given, list | tuple) or _is_numbers(given):
-                raise _Mismatch(ONE_FOR_MANY.format(where=self.where(where), count=len(_tensors(struct)),
+                raise _Mismatch(_(ONE_FOR_MANY).format(where=self.where(where), count=len(_tensors(struct)),
                                                     things=self.things))
             if list(struct) != _sorted_keys(struct):  # Keras's own rule
-                raise _Mismatch(LIST_FOR_DICT.format(where=self.where(where), kind=_kind(given), things=self.things))
+                raise _Mismatch(_(LIST_FOR_DICT).format(where=self.where(where), kind=_kind(given), things=self.things))
             return self.fit_flat(struct, given, where)
         items = list(struct)
         if isinstance(given, Mapping):
@@ -273,7 +276,7 @@ class _Reader:
         if len(items) == 1:  # one array (or [array]) where the model's one input is in a list
             return type(struct)([self.fit(items[0], given, where)])
         if not isinstance(given, list | tuple) or _is_numbers(given):
-            raise _Mismatch(ONE_FOR_MANY.format(where=self.where(where), count=len(_tensors(struct)),
+            raise _Mismatch(_(ONE_FOR_MANY).format(where=self.where(where), count=len(_tensors(struct)),
                                                 things=self.things))
         return self.fit_flat(struct, given, where)
 
@@ -293,9 +296,8 @@ class _Reader:
             else:
                 missing.append(key)
         if missing:
-            said = ", ".join(map(repr, missing))
-            raise _Mismatch(MISSING_KEYS.format(where=self.where(where), given=list(given),
-                                                missing=f"key {said}" if len(missing) == 1 else f"keys {said}"))
+            said = ngettext("key {keys}", "keys {keys}", len(missing)).format(keys=", ".join(map(repr, missing)))
+            raise _Mismatch(_(MISSING_KEYS).format(where=self.where(where), given=list(given), missing=said))
         return out
 
     def by_names(self, items: list[Any], given: Mapping[Any, Any], where: tuple[Any, ...]) -> list[Any]:
@@ -311,25 +313,25 @@ class _Reader:
             else:
                 return picked
         names = [self.slots[id(t)].name for t in _tensors(items)]
-        raise _Mismatch(DICT_BY_NAME.format(where=self.where(where), given=list(given), names=names,
-                                            count=f"a list of {len(names)}"))
+        raise _Mismatch(_(DICT_BY_NAME).format(where=self.where(where), given=list(given), names=names,
+                                            count=_("a list of {n}").format(n=len(names))))
 
     def fit_one(self, tensor: Any, given: Any, where: tuple[Any, ...]) -> Any:
         slot = self.slots[id(tensor)]
         if given is None:
             if self.may_be_none(tensor):
                 return None
-            raise _Mismatch(NOT_OPTIONAL.format(where=self.where(where), what=slot.what))
+            raise _Mismatch(_(NOT_OPTIONAL).format(where=self.where(where), what=slot.what))
         if isinstance(given, Mapping):
             for name in _names_of(slot):
                 if name in given:
                     return self.fit_one(tensor, given[name], (*where, name))
-            raise _Mismatch(DICT_BY_NAME.format(where=self.where(where), given=list(given), names=[slot.name],
-                                                count="one array"))
+            raise _Mismatch(_(DICT_BY_NAME).format(where=self.where(where), given=list(given), names=[slot.name],
+                                                count=_("one array")))
         if isinstance(given, list | tuple) and not _is_numbers(given):
             if len(given) == 1:
                 return self.fit_one(tensor, given[0], (*where, 0))
-            raise _Mismatch(MANY_FOR_ONE.format(where=self.where(where), kind=_kind(given), n=len(given),
+            raise _Mismatch(_(MANY_FOR_ONE).format(where=self.where(where), kind=_kind(given), n=len(given),
                                                 what=slot.what))
         return self.leaf(slot, given, self.where(where))
 
@@ -338,9 +340,14 @@ class _Reader:
         tensors = _tensors(struct)
         flat = _flat_with_paths(given, where)
         if len(flat) != len(tensors):
-            raise _Mismatch(COUNT.format(where=self.where(where), n=len(flat), count=len(tensors),
+            raise _Mismatch(_(COUNT).format(where=self.where(where), n=len(flat), count=len(tensors),
                                          things=self.things))
         return _pack(struct, [self.fit_one(t, g, p) for t, (p, g) in zip(tensors, flat, strict=True)])
+
+
+def _sentences(problem: str, model_takes: str) -> str:
+    """A refusal: what is wrong, then what the model takes."""
+    return _("{problem} {model_takes}").format(problem=problem, model_takes=model_takes)
 
 
 def _names_of(slot: _Slot) -> list[str]:
@@ -365,11 +372,11 @@ def _as_array(value: Any, where: str) -> Any:
     if not (_is_numbers(value) or hasattr(value, "__array__") or isinstance(value, Number | np.generic | str)):
         if hasattr(value, "shape"):  # a sparse or ragged tensor: Keras reads it itself
             return value
-        raise _Mismatch(NOT_AN_ARRAY.format(where=where, problem=type(value).__name__))
+        raise _Mismatch(_(NOT_AN_ARRAY).format(where=where, problem=type(value).__name__))
     try:
         return np.asarray(value)
     except (ValueError, TypeError) as exc:  # ragged Python lists
-        raise _Mismatch(NOT_AN_ARRAY.format(where=where, problem=str(exc).split("\n")[0])) from None
+        raise _Mismatch(_(NOT_AN_ARRAY).format(where=where, problem=str(exc).split("\n")[0])) from None
 
 
 def _input_array(slot: _Slot, value: Any, where: str) -> Any:
@@ -380,7 +387,7 @@ def _input_array(slot: _Slot, value: Any, where: str) -> Any:
     text = arr.dtype.kind in "US" or (arr.dtype.kind == "O" and any(isinstance(v, str | bytes)
                                                                        for v in arr.ravel()[:100]))
     if text and slot.dtype != "string":
-        raise _Mismatch(TEXT.format(where=where, dtype=arr.dtype, what=slot.what, want=slot.dtype))
+        raise _Mismatch(_(TEXT).format(where=where, dtype=arr.dtype, what=slot.what, want=slot.dtype))
     want = slot.shape
     if arr.ndim == len(want) + 1 and arr.shape[-1] == 1:  # Keras drops a trailing axis of size 1
         arr = arr.reshape(arr.shape[:-1])
@@ -388,10 +395,10 @@ def _input_array(slot: _Slot, value: Any, where: str) -> Any:
         arr = arr.reshape((*arr.shape, 1))
     shape = slot.shape_text()
     if arr.ndim != len(want):
-        raise _Mismatch(RANK.format(where=where, got=np.shape(value), what=slot.what, shape=shape))
+        raise _Mismatch(_(RANK).format(where=where, got=np.shape(value), what=slot.what, shape=shape))
     for axis, (w, g) in enumerate(zip(want[1:], arr.shape[1:], strict=True), start=1):
         if w is not None and w != g:
-            raise _Mismatch(SIZE.format(where=where, got=np.shape(value), what=slot.what, shape=shape, axis=axis,
+            raise _Mismatch(_(SIZE).format(where=where, got=np.shape(value), what=slot.what, shape=shape, axis=axis,
                                         size=w))
     return arr
 
@@ -405,8 +412,8 @@ def _samples(fitted: Any, root: str) -> int | None:
     counts = {_where(path, root): int(leaf.shape[0] if hasattr(leaf, "shape") else np.shape(leaf)[0])
               for path, leaf in _flat_with_paths(fitted) if leaf is not None and _rank(leaf) >= 1}
     if len(set(counts.values())) > 1:
-        said = ", ".join(f"{k} has {v}" for k, v in counts.items())
-        raise ValueError(SAMPLES.format(what=root, counts=said))
+        said = ", ".join(_("{where} has {n}").format(where=k, n=v) for k, v in counts.items())
+        raise ValueError(_(SAMPLES).format(what=root, counts=said))
     return next(iter(counts.values()), None)
 
 
@@ -437,7 +444,7 @@ def standardize_targets(model: Any, y: Any, x: Any = None, *, losses: Any = None
     struct, slots = found
     tensors = _tensors(struct)
     flat = _leaves_with_none(fitted, struct)
-    keys = [k for k in _sorted_keys(struct) for _ in _tensors(struct[k])] if isinstance(struct, Mapping) else []
+    keys = [k for k in _sorted_keys(struct) for _t in _tensors(struct[k])] if isinstance(struct, Mapping) else []
     missing = []
     for i, (t, value) in enumerate(zip(tensors, flat, strict=True)):
         name = slots[id(t)].name
@@ -450,11 +457,11 @@ def standardize_targets(model: Any, y: Any, x: Any = None, *, losses: Any = None
         if needed and value is None:
             missing.append(repr(keys[i]) if keys and keys[i] != name else repr(name))
     if missing:
-        raise reader.refusal(NO_TARGET.format(missing=", ".join(missing)))
+        raise reader.refusal(_(NO_TARGET).format(missing=", ".join(missing)))
     ny = _samples(fitted, "y")
     nx = _samples(x, "x") if x is not None else None
     if nx is not None and ny is not None and nx != ny:
-        raise ValueError(Y_SAMPLES.format(nx=nx, ny=ny))
+        raise ValueError(_(Y_SAMPLES).format(nx=nx, ny=ny))
     return fitted
 
 

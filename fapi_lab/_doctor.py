@@ -11,13 +11,28 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._i18n import N_, _
+
 __all__ = ["Check", "DoctorReport", "doctor", "graphviz_install_command"]
 
 SETUP_COMMAND = "bash scripts/setup"
+_STATUS_LABELS = {"ok": N_("ok"), "MISSING": N_("MISSING"), "note": N_("note")}  # Check.status -> shown label
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` columns (aligned right when ``right``), like ``f"{text:<{width}}"``."""
+    fill = " " * max(0, width - _columns(text))
+    return fill + text if right else text + fill
 
 
 @dataclass(frozen=True)
@@ -32,6 +47,7 @@ class Check:
 
     @property
     def status(self) -> str:
+        """'ok', 'MISSING' or 'note' (the same in every language; the report shows it translated)."""
         if self.ok:
             return "ok"
         return "MISSING" if self.required else "note"
@@ -52,13 +68,13 @@ class DoctorReport:
         return [c for c in self.checks if not c.ok]
 
     def __str__(self) -> str:
-        width = max(len(c.name) for c in self.checks)
+        width = max(_columns(c.name) for c in self.checks)
         lines = []
         for c in self.checks:
-            lines.append(f"{c.status:>7}  {c.name:<{width}}  {c.found}")
+            lines.append(f"{_pad(_(_STATUS_LABELS[c.status]), 7, right=True)}  {_pad(c.name, width)}  {c.found}")
             if not c.ok and c.fix:
-                lines.append(f"{'':>7}  {'':<{width}}  fix: {c.fix}")
-        verdict = "everything required is here" if self.ok else "something required is missing (see fix:)"
+                lines.append(f"{'':>7}  {'':<{width}}  " + _("fix: {fix}").format(fix=c.fix))
+        verdict = _("everything required is here") if self.ok else _("something required is missing (see fix:)")
         lines.append(f"fapi_lab doctor: {verdict}")
         return "\n".join(lines)
 
@@ -68,12 +84,13 @@ class DoctorReport:
         for c in self.checks:
             fix = f"<br><code>{html.escape(c.fix)}</code>" if (not c.ok and c.fix) else ""
             rows.append(
-                f"<tr><td style='color:{colour[c.status]};font-weight:bold'>{c.status}</td>"
+                f"<tr><td style='color:{colour[c.status]};font-weight:bold'>{_(_STATUS_LABELS[c.status])}</td>"
                 f"<td>{html.escape(c.name)}</td><td style='text-align:left'>{html.escape(c.found)}{fix}</td></tr>"
             )
-        verdict = "everything required is here" if self.ok else "something required is missing"
+        verdict = _("everything required is here") if self.ok else _("something required is missing")
+        check, found = _("check"), _("found")
         return (
-            "<table><thead><tr><th></th><th>check</th><th style='text-align:left'>found</th></tr></thead>"
+            f"<table><thead><tr><th></th><th>{check}</th><th style='text-align:left'>{found}</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table><p><b>fapi_lab doctor:</b> {verdict}</p>"
         )
 
@@ -85,17 +102,17 @@ def graphviz_install_command() -> str:
     if os.environ.get("CONDA_PREFIX"):
         return "conda install graphviz"
     if sys.platform.startswith("win"):
-        return "winget install graphviz   (or: conda install graphviz)"
+        return _("winget install graphviz   (or: conda install graphviz)")
     sudo = "" if hasattr(os, "geteuid") and os.geteuid() == 0 else "sudo "
     if Path("/etc/debian_version").exists():  # Debian, Ubuntu and their kin
         return f"{sudo}apt-get install graphviz"
     if Path("/etc/fedora-release").exists() or Path("/etc/redhat-release").exists():
         return f"{sudo}dnf install graphviz"
-    return "install Graphviz with your package manager (the package is called graphviz)"
+    return _("install Graphviz with your package manager (the package is called graphviz)")
 
 
 def _pip_fix(extra: str = "") -> str:
-    return f"{SETUP_COMMAND}   (or: pip install 'fapi_lab{extra}')"
+    return _("{setup}   (or: {pip})").format(setup=SETUP_COMMAND, pip=f"pip install 'fapi_lab{extra}'")
 
 
 def _version(dist: str) -> str | None:
@@ -114,17 +131,18 @@ def _major_minor(version: str) -> tuple[int, int]:
 def _check_python() -> Check:
     v = platform.python_version()
     return Check("Python", sys.version_info >= (3, 10), f"{v} ({sys.executable})",
-                 fix="install Python 3.10 or newer, then run " + SETUP_COMMAND)
+                 fix=_("install Python 3.10 or newer, then run {setup}").format(setup=SETUP_COMMAND))
 
 
 def _check_import(name: str, dist: str, minimum: tuple[int, int], *, required: bool = True,
                   extra: str = "", importer: Callable[[], object] | None = None) -> Check:
     version = _version(dist)
     if version is None:
-        return Check(name, False, "not installed", required, _pip_fix(extra))
+        return Check(name, False, _("not installed"), required, _pip_fix(extra))
     if _major_minor(version) < minimum:
         need = ".".join(map(str, minimum))
-        return Check(name, False, f"{version} (need {need} or newer)", required, _pip_fix(extra))
+        return Check(name, False, _("{version} (need {need} or newer)").format(version=version, need=need), required,
+                     _pip_fix(extra))
     try:
         if importer is not None:
             importer()
@@ -132,7 +150,8 @@ def _check_import(name: str, dist: str, minimum: tuple[int, int], *, required: b
             importlib.import_module(dist.replace("-", "_"))
     except Exception as exc:  # a broken install is a finding, not a crash of the doctor
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return Check(name, False, f"{version} installed but import fails: {first}", required,
+        return Check(name, False, _("{version} installed but import fails: {error}").format(version=version,
+                                                                                              error=first), required,
                      f"{sys.executable} -m pip install --force-reinstall {dist}")
     return Check(name, True, version, required)
 
@@ -148,15 +167,15 @@ def _check_dot() -> Check:
     fix = graphviz_install_command()
     if path is None:
         return Check("Graphviz dot", False,
-                     "not found on PATH (graphs fall back to fapi_lab's own layout; keras.utils.plot_model fails)",
+                     _("not found on PATH (graphs fall back to fapi_lab's own layout; keras.utils.plot_model fails)"),
                      True, fix)
     try:
         out = subprocess.run([path, "-V"], capture_output=True, text=True, timeout=10)
         text = (out.stderr or out.stdout).strip()
         match = re.search(r"version\s+([\w.\-]+)", text)
-        version = match.group(1) if match else text or "unknown version"
+        version = match.group(1) if match else text or _("unknown version")
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Check("Graphviz dot", False, f"{path} does not run: {exc}", True, fix)
+        return Check("Graphviz dot", False, _("{path} does not run: {error}").format(path=path, error=exc), True, fix)
     return Check("Graphviz dot", True, f"{version} ({path})")
 
 
@@ -164,13 +183,14 @@ def _check_dataset(name: str, label: str) -> Check:
     from . import datasets
 
     path = datasets.cache_path(name)
+    check = _("{label} cache").format(label=label)
     if datasets.is_cached(name):
-        return Check(f"{label} cache", True, f"real data cached at {path}", required=False)
+        return Check(check, True, _("real data cached at {path}").format(path=path), required=False)
     return Check(
-        f"{label} cache", False,
-        f"not cached at {path}: lessons use the offline stand-in (scikit-learn handwritten digits)",
+        check, False,
+        _("not cached at {path}: lessons use the offline stand-in (scikit-learn handwritten digits)").format(path=path),
         required=False,
-        fix=f"with network, once: python -c \"import keras; keras.datasets.{name}.load_data()\"",
+        fix=_("with network, once: python -c \"import keras; keras.datasets.{name}.load_data()\"").format(name=name),
     )
 
 

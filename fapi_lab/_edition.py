@@ -109,7 +109,8 @@ def _title(data: bytes, fallback: str) -> str:
     return fallback
 
 
-def _readme(lessons: dict[str, bytes], exercises: dict[str, bytes], url: str | None, install: str) -> str:
+def _readme(lessons: dict[str, bytes], exercises: dict[str, bytes], url: str | None, install: str,
+            translated: list[tuple[str, str]] | None = None) -> str:
     from . import __version__
 
     lines = ["# Keras functional API: lessons and exercises", "",
@@ -130,6 +131,10 @@ def _readme(lessons: dict[str, bytes], exercises: dict[str, bytes], url: str | N
     lines += [f"| {_title(data, name)} | [{name}]({name}) |" for name, data in lessons.items()]
     lines += ["", "| exercise set | |", "|---|---|"]
     lines += [f"| {_title(data, name)} | [{name}]({name}) |" for name, data in exercises.items()]
+    if translated:  # (label, first lesson's path) of each translated edition
+        links = " · ".join(f"[{label}]({first})" for label, first in translated)
+        lines += ["", f"Also in other languages, with fapi_lab's messages in that language: {links} (the "
+                  "[glossary](GLOSSARY.md) gives each term in the three languages)."]
     lines += ["", "## On your own computer", "",
               "With Python 3.10-3.12, install fapi_lab once, then open this folder (clone it, or download it as a "
               "ZIP) in JupyterLab:", "", "```bash", f'pip install "{install}"', "jupyter lab", "```", "",
@@ -165,7 +170,10 @@ def edition_files(*, url: str | None = None, install: str | None = None,
     files[".binder/requirements.txt"] = (
         "# repo2docker (Binder) installs this with pip: fapi_lab, its dependencies (TensorFlow, Keras, ...) and\n"
         "# JupyterLab. Pin a version by ending the address with @<tag or commit>.\n" + install + "\n").encode()
-    files["README.md"] = _readme(lessons, exercises, url, install).encode("utf-8")
+    translated = [(label, min(n for n in files if n.startswith(f"{lang}/") and "/exercises/" not in n))
+                  for lang, label in (("zh", "中文"), ("es", "español"))
+                  if "GLOSSARY.md" in files and any(n.startswith(f"{lang}/") for n in files)]
+    files["README.md"] = _readme(lessons, exercises, url, install, translated).encode("utf-8")
     files[".gitignore"] = GITIGNORE.encode()
     return files
 

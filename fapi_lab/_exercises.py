@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ._i18n import N_, _
 from ._judges import (
     Context,
     Judge,
@@ -106,7 +107,7 @@ class Exercise:
     lesson: str
     judge: Judge
     hints: tuple[str, ...]
-    answer: str = "a functional keras.Model"
+    answer: str = N_("a functional keras.Model")
     outline: tuple[tuple[str, str], ...] = ()
     probes: tuple[Judge, ...] = ()  # extra judges only an autograder runs, on an answer that passed (hidden tests)
 
@@ -146,21 +147,25 @@ def exercise(exercise_id: str) -> Exercise:
     if key in exercises_:
         return exercises_[key]
     close = difflib.get_close_matches(key, list(exercises_), n=3, cutoff=0.5)
-    suggestion = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(f"There is no exercise {exercise_id!r}.{suggestion} The exercises are "
-                     f"{', '.join(exercises_)}; the id is written in the exercise's check cell.")
+    parts = [_("There is no exercise {id!r}.").format(id=exercise_id)]
+    if close:
+        parts.append(_("Did you mean {names}?").format(names=", ".join(repr(c) for c in close)))
+    parts.append(_("The exercises are {ids}; the id is written in the exercise's check cell.").format(
+        ids=", ".join(exercises_)))
+    raise ValueError(" ".join(parts))
 
 
 class ExerciseList(list):
     """The exercises as a table (``lab.exercises()``)."""
 
     def __str__(self) -> str:
-        return "\n".join(f"{e.id:7} {e.lesson:18} {e.title}" for e in self)
+        return "\n".join(f"{e.id:7} {_(e.lesson):18} {_(e.title)}" for e in self)
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td><code>{html.escape(e.id)}</code></td><td>{html.escape(e.lesson)}</td>"
-                       f"<td style='text-align:left'>{html.escape(e.title)}</td></tr>" for e in self)
-        return (f"<table><thead><tr><th>id</th><th>lessons</th><th style='text-align:left'>task</th></tr>"
+        rows = "".join(f"<tr><td><code>{html.escape(e.id)}</code></td><td>{html.escape(_(e.lesson))}</td>"
+                       f"<td style='text-align:left'>{html.escape(_(e.title))}</td></tr>" for e in self)
+        lessons, task = html.escape(_("lessons")), html.escape(_("task"))
+        return (f"<table><thead><tr><th>id</th><th>{lessons}</th><th style='text-align:left'>{task}</th></tr>"
                 f"</thead><tbody>{rows}</tbody></table>")
 
 
@@ -195,16 +200,22 @@ class CheckResult:
         verdict = "passed" if self.passed else ("not answered" if not self.answered else "not yet")
         return f"CheckResult({self.exercise.id!r}: {verdict})"
 
+    def _head(self) -> str:
+        if self.passed:
+            return _("{id} passed").format(id=self.exercise.id)
+        if not self.answered:
+            return _("{id} not answered yet").format(id=self.exercise.id)
+        return _("{id} not yet").format(id=self.exercise.id)
+
     def __str__(self) -> str:
         ex = self.exercise
         if self.passed:
-            lines = [f"✔ {ex.id} passed: {ex.title}"]
+            lines = [f"✔ {self._head()}: {_(ex.title)}"]
             lines += [f"  ✓ {v}" for v in self.verified]
             return "\n".join(lines)
-        head = "not answered yet" if not self.answered else "not yet"
-        lines = [f"✘ {ex.id} {head}: {ex.title}"]
+        lines = [f"✘ {self._head()}: {_(ex.title)}"]
         lines += [f"  • {m}" for m in self.messages]
-        lines.append(f"  A hint: lab.hint({ex.id!r})")
+        lines.append("  " + _("A hint: lab.hint({id!r})").format(id=ex.id))
         return "\n".join(lines)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
@@ -216,15 +227,15 @@ class CheckResult:
         if self.passed:
             items = "".join(f"<li>{esc(v)}</li>" for v in self.verified)
             return (f"<div style='border-left:5px solid #16a34a;padding:4px 12px'>"
-                    f"<b style='color:#15803d'>✔ {esc(ex.id)} passed</b>: {esc(ex.title)}"
+                    f"<b style='color:#15803d'>✔ {esc(self._head())}</b>: {esc(_(ex.title))}"
                     f"<ul style='margin:4px 0'>{items}</ul></div>")
         colour = "#b45309" if not self.answered else "#b91c1c"
-        head = "not answered yet" if not self.answered else "not yet"
         items = "".join(f"<li>{esc(m)}</li>" for m in self.messages)
+        call = f"<code>lab.hint({esc(repr(ex.id))})</code>"
         parts = [f"<div style='border-left:5px solid {colour};padding:4px 12px'>",
-                 f"<b style='color:{colour}'>✘ {esc(ex.id)} {head}</b>: {esc(ex.title)}",
+                 f"<b style='color:{colour}'>✘ {esc(self._head())}</b>: {esc(_(ex.title))}",
                  f"<ul style='margin:4px 0'>{items}</ul>",
-                 f"<div>A hint is one call away: <code>lab.hint({esc(repr(ex.id))})</code></div>"]
+                 "<div>" + esc(_("A hint is one call away: {call}")).format(call=call) + "</div>"]
         pictures = self._pictures()
         if pictures:
             parts.append(pictures)
@@ -243,10 +254,10 @@ class CheckResult:
         cells = []
         if self.graph is not None and not self.graph.subclassed:
             marked = {k for p in self.problems for k in p.keys}
-            cells.append(("your model" + (" (the layers the problems are about in red)" if marked else ""),
+            cells.append((_("your model (the layers the problems are about in red)") if marked else _("your model"),
                           _graph_svg(self.graph, marked)))
         if self.exercise.outline:
-            cells.append(("the structure the task asks for", _outline_svg(self.exercise.outline)))
+            cells.append((_("the structure the task asks for"), _outline_svg(self.exercise.outline)))
         if not cells:
             return ""
         from ._pictures import picture_html
@@ -268,9 +279,11 @@ def _graph_svg(graph: LayerGraph, marked: set[str]) -> str:
     flat = flatten(graph, None if any(k for k in marked if "/" in k) else 0)
     fills = {k: _PROBLEM_FILL for k in marked if k in flat.keys}
     try:
-        svg, _ = render_svg(flat, GraphOptions(show_shapes=True), NodeColours(fills=fills))
+        svg, _layout = render_svg(flat, GraphOptions(show_shapes=True), NodeColours(fills=fills))
     except Exception as exc:  # a picture must never hide the verdict
-        return f"<pre>(the picture could not be drawn: {html.escape(str(exc))})</pre>"
+        said = _("(the picture could not be drawn: {error})").format(error=exc)
+        return f"<pre>{html.escape(said)}</pre>"
+
     return _fit_width(svg)
 
 
@@ -278,6 +291,7 @@ def _outline_svg(edges: Sequence[tuple[str, str]]) -> str:
     from ._graph_view import _fit_width
     from ._render_dot import DotNotFound, dot_to_svg
 
+    edges = [(_(a), _(b)) for a, b in edges]  # the outline's labels, in the current language
     names: dict[str, str] = {}
     for a, b in edges:
         for label in (a, b):
@@ -308,8 +322,8 @@ def check(exercise_id: str, answer: Any = ...) -> CheckResult:
     ex = exercise(exercise_id)
     if answer is ...:
         return CheckResult(ex, passed=False, answered=False, problems=(Problem(
-            f"Replace the ... in the exercise cell with {ex.answer}, run that cell, then run this check again.",
-            code="not-answered"),))
+            _("Replace the ... in the exercise cell with {answer}, run that cell, then run this check again.")
+            .format(answer=_(ex.answer)), code="not-answered"),))
     ctx = Context()
     problems, answered = judge_answer(ex.judge, answer, ctx)
     return CheckResult(ex, passed=not problems, problems=tuple(problems), answered=answered,
@@ -325,7 +339,7 @@ def judge_answer(judge: Judge, answer: Any, ctx: Context) -> tuple[list[Problem]
     except Stop as stop:
         problems, answered = [stop.problem], stop.answered
     except Exception as exc:  # the student's code raised inside the judge: explain, don't throw
-        problems = [Problem(explain_raised(exc, "Running your answer"), code="raised")]
+        problems = [Problem(explain_raised(exc, _("Running your answer")), code="raised")]
     return [p if p.code else replace(p, code=UNCLASSIFIED) for p in problems], answered
 
 
@@ -340,22 +354,27 @@ class Hint:
 
     @property
     def text(self) -> str:
-        return self.exercise.hints[self.number - 1]
+        return _(self.exercise.hints[self.number - 1])
+
+    def _head(self) -> str:
+        return _("{id} hint {number} of {total}").format(id=self.exercise.id, number=self.number,
+                                                          total=len(self.exercise.hints))
 
     def __str__(self) -> str:
-        total = len(self.exercise.hints)
-        more = (f" (run lab.hint({self.exercise.id!r}) again for hint {self.number + 1})" if self.number < total
-                else f" (the last hint; {self.exercise.lesson} shows the pattern)")
-        return f"{self.exercise.id} hint {self.number} of {total}: {self.text}{more}"
+        if self.number < len(self.exercise.hints):
+            more = _("(run lab.hint({id!r}) again for hint {number})").format(id=self.exercise.id,
+                                                                              number=self.number + 1)
+        else:
+            more = _("(the last hint; {lesson} shows the pattern)").format(lesson=_(self.exercise.lesson))
+        return f"{self._head()}: {self.text} {more}"
 
     def __repr__(self) -> str:
         return f"Hint({self.exercise.id!r}, {self.number})"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
-        total = len(self.exercise.hints)
         return {"text/plain": str(self),
                 "text/html": (f"<div style='border-left:5px solid #2563eb;padding:4px 12px'><b>"
-                              f"{html.escape(self.exercise.id)} hint {self.number} of {total}</b>: "
+                              f"{html.escape(self._head())}</b>: "
                               f"{html.escape(self.text)}</div>")}
 
 
@@ -366,7 +385,9 @@ def hint(exercise_id: str, number: int | None = None) -> Hint:
     if number is None:
         number = min(_HINTS_SHOWN.get(ex.id, 0) + 1, total)
     elif isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= total:
-        raise ValueError(f"{ex.id} has hints 1 to {total}; got {number!r}")
+        raise ValueError(_("{id} has hints 1 to {total}; got {number!r}").format(id=ex.id, total=total,
+                                                                                 number=number))
+
     _HINTS_SHOWN[ex.id] = max(_HINTS_SHOWN.get(ex.id, 0), number)
     return Hint(ex, number)
 

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._explain_rules import RULES, Facts
+from ._explain_rules import RULES, Facts, join_and
+from ._i18n import _
 
 __all__ = ["Explanation", "explain"]
 
@@ -35,10 +36,11 @@ class Explanation:
     def __str__(self) -> str:
         lines = [self.title]
         if self.layer:
-            lines.append(f"layer: {self.layer}")
+            lines.append(_("layer: {layer}").format(layer=self.layer))
         if self.shapes:
-            lines.append("shapes that met: " + " and ".join(self.shapes))
-        lines += [f"why: {self.why}", f"fix: {self.fix}", f"Keras said: {self.original}"]
+            lines.append(_("shapes that met: {shapes}").format(shapes=join_and(self.shapes)))
+        lines += [_("why: {why}").format(why=self.why), _("fix: {fix}").format(fix=self.fix),
+                  _("Keras said: {original}").format(original=self.original)]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -47,12 +49,14 @@ class Explanation:
         parts = [f"<div style='border-left:4px solid {colour};padding:4px 10px'>",
                  f"<b style='color:{colour}'>{esc(self.title)}</b>"]
         if self.layer:
-            parts.append(f"<div>layer: <code>{esc(self.layer)}</code></div>")
-        if self.shapes:
-            parts.append("<div>shapes that met: " + " and ".join(f"<code>{esc(s)}</code>" for s in self.shapes)
+            parts.append("<div>" + esc(_("layer: {layer}")).format(layer=f"<code>{esc(self.layer)}</code>")
                          + "</div>")
-        parts += [f"<div><b>why:</b> {esc(self.why)}</div>", f"<div><b>fix:</b> {esc(self.fix)}</div>",
-                  f"<details><summary>Keras said</summary><pre>{esc(self.original)}</pre></details></div>"]
+        if self.shapes:
+            shapes = join_and([f"<code>{esc(s)}</code>" for s in self.shapes])
+            parts.append("<div>" + esc(_("shapes that met: {shapes}")).format(shapes=shapes) + "</div>")
+        why, fix, said = esc(_("why:")), esc(_("fix:")), esc(_("Keras said"))
+        parts += [f"<div><b>{why}</b> {esc(self.why)}</div>", f"<div><b>{fix}</b> {esc(self.fix)}</div>",
+                  f"<details><summary>{said}</summary><pre>{esc(self.original)}</pre></details></div>"]
         return "".join(parts)
 
 
@@ -63,7 +67,7 @@ def _text(error: Any) -> str:
             return _ANSI.sub("", attempt(error)).strip()
         except Exception:  # a broken __str__ must not hide the student's error
             continue
-    return f"<a {_kind(error)} whose message cannot be printed>"
+    return _("<a {kind} whose message cannot be printed>").format(kind=_kind(error))
 
 
 def _kind(error: Any) -> str:
@@ -115,10 +119,11 @@ def explain(error: BaseException | str, source: Any = None, *, inputs: Any = Non
                 return Explanation(title=found.title, why=found.why, fix=found.fix, original=original,
                                    layer=found.layer, shapes=list(found.shapes))
         return Explanation(
-            title=f"{_kind(error)}: fapi_lab does not know this error yet",
-            why="It is shown unchanged below; read the last line of Keras's message first.",
-            fix="If it is about shapes, lab.shapes(model) or lab.graph(tensor) shows every shape up to this point.",
+            title=_("{kind}: fapi_lab does not know this error yet").format(kind=_kind(error)),
+            why=_("It is shown unchanged below; read the last line of Keras's message first."),
+            fix=_("If it is about shapes, lab.shapes(model) or lab.graph(tensor) shows every shape up to this point."),
             original=original, recognised=False)
     except Exception as exc:  # explain must never hide the student's error behind its own
-        return Explanation(title="Could not explain this error", why=f"(explain failed: {_text(exc)})", fix="",
+        return Explanation(title=_("Could not explain this error"),
+                           why=_("(explain failed: {error})").format(error=_text(exc)), fix="",
                            original=original, recognised=False)

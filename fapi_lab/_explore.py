@@ -13,6 +13,7 @@ import ipywidgets as widgets
 import traitlets
 
 from ._graph_view import GraphView, graph
+from ._i18n import _
 from ._shapes import ShapeTable, link_selection, shapes
 
 __all__ = ["TABLE_HEIGHT", "Explorer", "explore"]
@@ -40,7 +41,7 @@ class Explorer(widgets.VBox):
             try:
                 self.activations = activations(model, x)
             except (ValueError, KeyError) as exc:
-                notes.append(f"Activations are not shown: {exc}")
+                notes.append(_("Activations are not shown: {error}").format(error=exc))
         message = widgets.HTML("".join(f"<div style='color:#92400e;font-size:12px'>⚠ {html.escape(n)}</div>"
                                        for n in notes))
         side = [w for w in (self.activations,) if w is not None]
@@ -50,7 +51,7 @@ class Explorer(widgets.VBox):
             layout=widgets.Layout(flex_flow="row wrap", width="100%"))
         parts: list[widgets.Widget] = [top, message]
         if self.shapes is not None:
-            shapes_box = widgets.Accordion(children=[self.shapes], titles=("shapes of every layer call",))
+            shapes_box = widgets.Accordion(children=[self.shapes], titles=(_("shapes of every layer call"),))
             shapes_box.selected_index = 0
             parts.append(shapes_box)
         super().__init__(parts, layout=widgets.Layout(width="100%"))
@@ -64,7 +65,7 @@ class Explorer(widgets.VBox):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
-        static = _picture_html(self.graph.to_svg(), f"graph of {self.graph.graph.name}")
+        static = _picture_html(self.graph.to_svg(), _("graph of {name}").format(name=self.graph.graph.name))
         if self.shapes is not None:
             static += self.shapes.trace._repr_html_(self.selected, compact=True, max_height=TABLE_HEIGHT)
         bundle["text/html"] = static

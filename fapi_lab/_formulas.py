@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._i18n import _
 from ._layergraph import Node, Shape
 from ._render_dot import format_shape
 
@@ -65,7 +66,7 @@ def _n(value: int | None) -> str:
 
 def _dims(shape: Sequence[int | None]) -> str:
     """(None, 28, 28, 1) -> '28×28×1' (the batch axis left out)."""
-    return "×".join(_n(d) for d in shape[1:]) or "a scalar"
+    return "×".join(_n(d) for d in shape[1:]) or _("a scalar")
 
 
 def _tuple(value: Any, rank: int) -> tuple[int, ...]:
@@ -105,7 +106,7 @@ def _join(batch: int | None, spatial: Sequence[int | None], channels: int | None
 
 
 def _fmt_channels(cfg: dict[str, Any]) -> str:
-    return "" if _channels_last(cfg) else " (channels_first: channels on axis 1)"
+    return "" if _channels_last(cfg) else _(" (channels_first: channels on axis 1)")
 
 
 # -- inputs ---------------------------------------------------------------------------------------------------
@@ -113,14 +114,14 @@ def _fmt_channels(cfg: dict[str, Any]) -> str:
 def _input(node: Node, cfg: dict[str, Any]) -> Formula:
     shape = node.output_shapes[0]
     sample = tuple(shape[1:])
-    parts = [f"an input: each sample has shape {format_shape(sample)}"]
+    parts = [_("an input: each sample has shape {shape}").format(shape=format_shape(sample))]
     if any(d is None for d in sample):
-        parts.append("None inside a sample means that size may differ from batch to batch (any length)")
+        parts.append(_("None inside a sample means that size may differ from batch to batch (any length)"))
     if shape and shape[0] is None:
-        parts.append("the batch axis is None: any number of samples per batch")
+        parts.append(_("the batch axis is None: any number of samples per batch"))
     else:
-        parts.append(f"the batch is fixed at {shape[0]} samples (batch_shape)")
-    return Formula("; ".join(parts), shape)
+        parts.append(_("the batch is fixed at {n} samples (batch_shape)").format(n=shape[0]))
+    return Formula(_("; ").join(parts), shape)
 
 
 # -- dense and embeddings -----------------------------------------------------------------------------------------
@@ -128,8 +129,12 @@ def _input(node: Node, cfg: dict[str, Any]) -> Formula:
 def _dense(node: Node, cfg: dict[str, Any]) -> Formula | None:
     shape, units, bias = _in(node), cfg["units"], cfg.get("use_bias", True)
     out = (*shape[:-1], units)
-    lead = f" (applied at every position; the axes before it stay: {format_shape(out)})" if len(shape) > 2 else ""
-    text = f"Dense({units}) on {_n(shape[-1])} → {units}: the last axis becomes units{lead}"
+    if len(shape) > 2:
+        text = _("Dense({units}) on {fan_in} → {units}: the last axis becomes units (applied at every position; the "
+                 "axes before it stay: {shape})").format(units=units, fan_in=_n(shape[-1]), shape=format_shape(out))
+    else:
+        text = _("Dense({units}) on {fan_in} → {units}: the last axis becomes units").format(units=units,
+                                                                                            fan_in=_n(shape[-1]))
     fan_in = shape[-1]
     if fan_in is None:
         return Formula(text, out, "", None)
@@ -138,7 +143,8 @@ def _dense(node: Node, cfg: dict[str, Any]) -> Formula | None:
     kind = _quantized(cfg)
     if kind == "int8":
         total += units
-        params = f"{params[:params.index(' =')]} + {units} (int8: one scale per unit) = {total:,}"
+        params = _("{weights} + {units} (int8: one scale per unit) = {total:,}").format(
+            weights=params[:params.index(" =")], units=units, total=total)
     elif kind:
         return None
     return Formula(text, out, params, total)
@@ -149,14 +155,15 @@ def _embedding(node: Node, cfg: dict[str, Any]) -> Formula | None:
     shape = _in(node)
     vocab, dim = cfg["input_dim"], cfg["output_dim"]
     out = (*shape, dim)
-    length = "None (any length)" if len(shape) > 1 and shape[1] is None else _dims(shape)
-    text = (f"Embedding({vocab:,}, {dim}) on a sequence of length {length}: each token id becomes a {dim}-vector "
-            f"→ {format_shape(out)}")
+    length = _("None (any length)") if len(shape) > 1 and shape[1] is None else _dims(shape)
+    text = _("Embedding({vocab:,}, {dim}) on a sequence of length {length}: each token id becomes a {dim}-vector "
+             "→ {shape}").format(vocab=vocab, dim=dim, length=length, shape=format_shape(out))
     total, params = vocab * dim, f"{vocab:,}·{dim} = {vocab * dim:,}"
     kind = _quantized(cfg)
     if kind == "int8":
         total += vocab
-        params = f"{vocab:,}·{dim} + {vocab:,} (int8: one scale per row) = {total:,}"
+        params = _("{vocab:,}·{dim} + {vocab:,} (int8: one scale per row) = {total:,}").format(vocab=vocab, dim=dim,
+                                                                                             total=total)
     elif kind:
         return None
     return Formula(text, out, params, total)
@@ -201,6 +208,11 @@ def _window_sizes(spatial: Sequence[int | None], k: Sequence[int], s: Sequence[i
     return sizes, steps
 
 
+def _because(steps: list[str]) -> str:
+    """', because 7·2 = 14; …' after a shape: the arithmetic of each axis (repeats said once)."""
+    return _(", because {steps}").format(steps="; ".join(dict.fromkeys(steps))) if steps else ""
+
+
 def _conv(node: Node, cfg: dict[str, Any], rank: int, kind: str) -> Formula | None:
     """kind: 'conv', 'transpose', 'depthwise' or 'separable'."""
     shape = _in(node)
@@ -226,12 +238,14 @@ def _conv(node: Node, cfg: dict[str, Any], rank: int, kind: str) -> Formula | No
     out = _join(shape[0], sizes, out_channels, cfg)
     window = "×".join(map(str, k))
     stride = "×".join(map(str, s)) if len(set(s)) > 1 else str(s[0])
-    dilation = "" if set(d) == {1} else f", dilation {'×'.join(map(str, d))}"
-    because = f", because {'; '.join(dict.fromkeys(steps))}" if steps else ""
-    what = (f"depth multiplier {multiplier} ({_n(channels)}·{multiplier} channels)" if kind == "depthwise"
-            else f"{out_channels} filters")
-    text = (f"{node.class_name} {window}, stride {stride}{dilation}, padding {pad} on {_dims(shape)} with {what} → "
-            f"{_dims(out)}{because}{_fmt_channels(cfg)}")
+    dilation = "" if set(d) == {1} else _(", dilation {rate}").format(rate="×".join(map(str, d)))
+    because = _because(steps)
+    what = (_("depth multiplier {m} ({channels}·{m} channels)").format(m=multiplier, channels=_n(channels))
+            if kind == "depthwise" else _("{n} filters").format(n=out_channels))
+    text = _("{layer} {window}, stride {stride}{dilation}, padding {padding} on {input} with {what} → "
+             "{output}{because}{channels_note}").format(
+        layer=node.class_name, window=window, stride=stride, dilation=dilation, padding=pad, input=_dims(shape),
+        what=what, output=_dims(out), because=because, channels_note=_fmt_channels(cfg))
     if channels is None:
         return Formula(text, out, "", None)
     kw = "·".join(map(str, k))
@@ -242,8 +256,9 @@ def _conv(node: Node, cfg: dict[str, Any], rank: int, kind: str) -> Formula | No
         depth = math.prod(k) * channels * multiplier
         point = channels * multiplier * out_channels
         total = depth + point + (out_channels if bias else 0)
-        params = (f"{kw}·{channels}·{multiplier} (depthwise) + {channels * multiplier}·{out_channels} (pointwise)"
-                  + (f" + {out_channels}" if bias else ""))
+        params = (_("{depthwise} (depthwise) + {pointwise} (pointwise)").format(
+            depthwise=f"{kw}·{channels}·{multiplier}", pointwise=f"{channels * multiplier}·{out_channels}")
+            + (f" + {out_channels}" if bias else ""))
     else:
         if channels % groups or out_channels % groups:
             return None
@@ -252,7 +267,8 @@ def _conv(node: Node, cfg: dict[str, Any], rank: int, kind: str) -> Formula | No
         fan = f"({channels}/{groups})" if groups > 1 else str(channels)
         params = f"{kw}·{fan}·{out_channels}" + (f" + {out_channels}" if bias else "")
         if groups > 1:
-            text += f"; {groups} groups: each filter sees {per_group} of the {channels} input channels"
+            text += _("; {groups} groups: each filter sees {per_group} of the {channels} input channels").format(
+                groups=groups, per_group=per_group, channels=channels)
     return Formula(text, out, f"{params} = {total:,}", total)
 
 
@@ -278,23 +294,23 @@ def _pool(node: Node, cfg: dict[str, Any]) -> Formula | None:
         return None
     sizes, steps = found
     out = _join(shape[0], sizes, channels, cfg)
-    because = f", because {'; '.join(dict.fromkeys(steps))}" if steps else ""
-    return Formula(f"{node.class_name}({'×'.join(map(str, p))}) on {_dims(shape)} → {_dims(out)}{because}; "
-                   f"channels unchanged{_fmt_channels(cfg)}", out)
+    return Formula(_("{layer}({pool}) on {input} → {output}{because}; channels unchanged{channels_note}").format(
+        layer=node.class_name, pool="×".join(map(str, p)), input=_dims(shape), output=_dims(out),
+        because=_because(steps), channels_note=_fmt_channels(cfg)), out)
 
 
 @_formula("GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
           "GlobalAveragePooling2D", "GlobalAveragePooling3D")
 def _global_pool(node: Node, cfg: dict[str, Any]) -> Formula:
     shape = _in(node)
-    how = "maximum" if "Max" in node.class_name else "mean"
+    how = _("maximum") if "Max" in node.class_name else _("mean")
     spatial, channels = _split(shape, cfg)
     if cfg.get("keepdims"):
         out = _join(shape[0], [1] * len(spatial), channels, cfg)
-        return Formula(f"takes the {how} over the spatial axes, keeping them as size 1: {_dims(shape)} → "
-                       f"{_dims(out)}", out)
-    return Formula(f"takes the {how} over the spatial axes and drops them: {_dims(shape)} → ({_n(channels)},), "
-                   f"one number per channel", (shape[0], channels))
+        return Formula(_("takes the {how} over the spatial axes, keeping them as size 1: {input} → {output}").format(
+            how=how, input=_dims(shape), output=_dims(out)), out)
+    return Formula(_("takes the {how} over the spatial axes and drops them: {input} → ({channels},), one number per "
+                     "channel").format(how=how, input=_dims(shape), channels=_n(channels)), (shape[0], channels))
 
 
 @_formula("UpSampling1D", "UpSampling2D", "UpSampling3D")
@@ -307,8 +323,9 @@ def _upsample(node: Node, cfg: dict[str, Any]) -> Formula:
     out = _join(shape[0], sizes, channels, cfg) if node.class_name != "UpSampling1D" else (shape[0], *sizes, channels)
     steps = "; ".join(dict.fromkeys(f"{n}·{f} = {n * f}" for n, f in zip(spatial, size, strict=True)
                                     if n is not None))
-    return Formula(f"{node.class_name}({'×'.join(map(str, size))}) on {_dims(shape)} → {_dims(out)}, because "
-                   f"{steps}", out)
+    return Formula(_("{layer}({size}) on {input} → {output}, because {steps}").format(
+        layer=node.class_name, size="×".join(map(str, size)), input=_dims(shape), output=_dims(out), steps=steps),
+        out)
 
 
 def _pairs(value: Any, rank: int) -> list[tuple[int, int]]:
@@ -338,9 +355,12 @@ def _pad_crop(node: Node, cfg: dict[str, Any]) -> Formula | None:
         steps.append(f"{a} + {n} + {b} = {size}" if padding else f"{n} − {a} − {b} = {size}")
         sizes.append(size)
     out = _join(shape[0], sizes, channels, cfg) if rank > 1 else (shape[0], *sizes, channels)
-    verb = "adds zeros around" if padding else "cuts from the edges of"
-    return Formula(f"{node.class_name} {verb} each spatial axis: {_dims(shape)} → {_dims(out)}, because "
-                   f"{'; '.join(steps) or 'the sizes are unknown'}", out)
+    if padding:
+        text = _("{layer} adds zeros around each spatial axis: {input} → {output}, because {steps}")
+    else:
+        text = _("{layer} cuts from the edges of each spatial axis: {input} → {output}, because {steps}")
+    return Formula(text.format(layer=node.class_name, input=_dims(shape), output=_dims(out),
+                               steps="; ".join(steps) or _("the sizes are unknown")), out)
 
 
 # -- reshaping ------------------------------------------------------------------------------------------------
@@ -357,12 +377,12 @@ def _reshape(node: Node, cfg: dict[str, Any]) -> Formula | None:
             return None
         missing = total // rest
         target = tuple(missing if d == -1 else d for d in target)
-        how = f"; -1 becomes {total:,}/{rest:,} = {missing:,}"
+        how = _("; -1 becomes {total:,}/{rest:,} = {missing:,}").format(total=total, rest=rest, missing=missing)
     else:
         how = ""
     before = f"{'·'.join(map(str, known))} = {total:,}" if len(known) > 1 else f"{total:,}"
-    return Formula(f"Reshape keeps the element count: {before} = {'·'.join(map(str, target))}{how}",
-                   (shape[0], *target))
+    return Formula(_("Reshape keeps the element count: {before} = {after}{how}").format(
+        before=before, after="·".join(map(str, target)), how=how), (shape[0], *target))
 
 
 @_formula("Flatten")
@@ -371,21 +391,24 @@ def _flatten(node: Node, cfg: dict[str, Any]) -> Formula | None:
     if None in shape[1:]:
         return None
     total = math.prod(shape[1:])
-    return Formula(f"Flatten multiplies: {'·'.join(map(str, shape[1:]))} = {total:,}", (shape[0], total))
+    return Formula(_("Flatten multiplies: {sizes} = {total:,}").format(sizes="·".join(map(str, shape[1:])),
+                                                                        total=total), (shape[0], total))
 
 
 @_formula("Permute")
 def _permute(node: Node, cfg: dict[str, Any]) -> Formula:
     shape, dims = _in(node), tuple(cfg["dims"])
     out = (shape[0], *(shape[d] for d in dims))
-    return Formula(f"Permute{dims} reorders the axes after the batch: {_dims(shape)} → {_dims(out)}", out)
+    return Formula(_("Permute{dims} reorders the axes after the batch: {input} → {output}").format(
+        dims=dims, input=_dims(shape), output=_dims(out)), out)
 
 
 @_formula("RepeatVector")
 def _repeat(node: Node, cfg: dict[str, Any]) -> Formula:
     shape, n = _in(node), cfg["n"]
     out = (shape[0], n, shape[1])
-    return Formula(f"RepeatVector({n}) repeats the {_n(shape[1])}-vector {n} times → {_dims(out)}", out)
+    return Formula(_("RepeatVector({n}) repeats the {width}-vector {n} times → {output}").format(
+        n=n, width=_n(shape[1]), output=_dims(out)), out)
 
 
 # the formulas for sequences, normalization, merges and attention register themselves in FORMULAS

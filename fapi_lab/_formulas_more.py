@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._formulas import Formula, _dims, _formula, _in, _n
+from ._i18n import _
 from ._layergraph import Node, Shape
 from ._render_dot import format_shape
 
@@ -37,9 +38,11 @@ def _recurrent(node: Node, cfg: dict[str, Any]) -> Formula | None:
         return None
     seq = cfg.get("return_sequences", False)
     out = (shape[0], shape[1], units) if seq else (shape[0], units)
-    what = (f"returns the whole sequence: one {units}-vector per step → {format_shape(out)}" if seq
-            else f"returns the last state only: ({units},)")
-    text = f"{node.class_name}({units}) over {_dims(shape)} {what}"
+    if seq:
+        text = _("{layer}({units}) over {input} returns the whole sequence: one {units}-vector per step → {output}")
+    else:
+        text = _("{layer}({units}) over {input} returns the last state only: ({units},)")
+    text = text.format(layer=node.class_name, units=units, input=_dims(shape), output=format_shape(out))
     if shape[-1] is None:
         return Formula(text, out, "", None)
     total, params = _recurrent_params(node.class_name, cfg, shape[-1])
@@ -60,8 +63,8 @@ def _bidirectional(node: Node, cfg: dict[str, Any]) -> Formula | None:
         return None
     width = 2 * units if mode == "concat" else units
     out = (shape[0], shape[1], width) if icfg.get("return_sequences") else (shape[0], width)
-    text = (f"Bidirectional({cls}({units})) reads the sequence both ways and merges them ({mode}): "
-            f"{_dims(shape)} → {_dims(out)}")
+    text = _("Bidirectional({layer}({units})) reads the sequence both ways and merges them ({mode}): {input} → "
+             "{output}").format(layer=cls, units=units, mode=mode, input=_dims(shape), output=_dims(out))
     if shape[-1] is None:
         return Formula(text, out, "", None)
     ahead, ahead_text = _recurrent_params(cls, icfg, shape[-1])
@@ -78,12 +81,14 @@ def _bidirectional(node: Node, cfg: dict[str, Any]) -> Formula | None:
 def _same_shape(node: Node, cfg: dict[str, Any]) -> Formula:
     shape = _in(node)
     if node.class_name.endswith("Dropout"):
-        why = f"drops a random {cfg.get('rate', 0):g} of the values while training only; the shape is unchanged"
+        text = _("{layer} drops a random {rate:g} of the values while training only; the shape is unchanged: "
+                 "{shape}")
     elif node.class_name == "Rescaling":
-        why = f"computes x·{cfg.get('scale')} + {cfg.get('offset', 0)} value by value; the shape is unchanged"
+        text = _("{layer} computes x·{scale} + {offset} value by value; the shape is unchanged: {shape}")
     else:
-        why = "works value by value; the shape is unchanged"
-    return Formula(f"{node.class_name} {why}: {_dims(shape)}", shape)
+        text = _("{layer} works value by value; the shape is unchanged: {shape}")
+    return Formula(text.format(layer=node.class_name, rate=cfg.get("rate", 0), scale=cfg.get("scale"),
+                               offset=cfg.get("offset", 0), shape=_dims(shape)), shape)
 
 
 def _axis_sizes(shape: Shape, axis: Any) -> list[int | None]:
@@ -96,21 +101,28 @@ def _normalization(node: Node, cfg: dict[str, Any]) -> Formula | None:
     shape = _in(node)
     sizes = _axis_sizes(shape, cfg.get("axis", -1))
     if None in sizes:
-        return Formula(f"{node.class_name} rescales the values; the shape is unchanged: {_dims(shape)}", shape, "",
-                       None)
+        return Formula(_("{layer} rescales the values; the shape is unchanged: {shape}").format(
+            layer=node.class_name, shape=_dims(shape)), shape, "", None)
     c = math.prod(sizes)  # type: ignore[arg-type]
     learned = [name for name, on in (("γ", cfg.get("scale", True)), ("β", cfg.get("center", True))) if on]
     total = len(learned) * c
     parts = [f"{len(learned)}·{c:,}"] if learned else []
-    what = f"{', '.join(learned)} trainable" if learned else "nothing learned"
     if node.class_name == "BatchNormalization":
         total += 2 * c
         parts.append(f"2·{c:,}")
-        what += "; moving mean and variance not"
+        what = _("{names} trainable; moving mean and variance not") if learned else \
+            _("nothing learned; moving mean and variance not")
+    else:
+        what = _("{names} trainable") if learned else _("nothing learned")
+    what = what.format(names=", ".join(learned))
     params = f"{' + '.join(parts)} = {total:,} ({what})" if parts else "0"
-    how = {"BatchNormalization": "each channel over the batch", "LayerNormalization": "each sample over its features",
-           "GroupNormalization": f"each sample within {cfg.get('groups')} channel groups"}[node.class_name]
-    return Formula(f"{node.class_name} rescales {how}; the shape is unchanged: {_dims(shape)}", shape, params, total)
+    text = {"BatchNormalization": _("{layer} rescales each channel over the batch; the shape is unchanged: {shape}"),
+            "LayerNormalization": _("{layer} rescales each sample over its features; the shape is unchanged: "
+                                    "{shape}"),
+            "GroupNormalization": _("{layer} rescales each sample within {groups} channel groups; the shape is "
+                                    "unchanged: {shape}")}[node.class_name]
+    return Formula(text.format(layer=node.class_name, groups=cfg.get("groups"), shape=_dims(shape)), shape, params,
+                   total)
 
 
 @_formula("PReLU")
@@ -122,24 +134,29 @@ def _prelu(node: Node, cfg: dict[str, Any]) -> Formula | None:
     if None in sizes:
         return None
     total = math.prod(sizes)  # type: ignore[arg-type]
-    return Formula(f"PReLU learns one slope per value (shared along {cfg.get('shared_axes') or 'no'} axes); the "
-                   f"shape is unchanged: {_dims(shape)}", shape, f"{'·'.join(map(str, sizes))} = {total:,}", total)
+    shared = cfg.get("shared_axes")
+    text = _("PReLU learns one slope per value (shared along {axes} axes); the shape is unchanged: {shape}") if shared \
+        else _("PReLU learns one slope per value (shared along no axes); the shape is unchanged: {shape}")
+    return Formula(text.format(axes=shared, shape=_dims(shape)), shape, f"{'·'.join(map(str, sizes))} = {total:,}",
+                   total)
 
 
 @_formula("Normalization")
 def _normalization_layer(node: Node, cfg: dict[str, Any]) -> Formula | None:
     shape = _in(node)
     if cfg.get("mean") is not None:
-        return Formula(f"Normalization subtracts a fixed mean and divides by a fixed standard deviation (given when "
-                       f"the layer was made); the shape is unchanged: {_dims(shape)}", shape, "", 0)
+        return Formula(_("Normalization subtracts a fixed mean and divides by a fixed standard deviation (given when "
+                         "the layer was made); the shape is unchanged: {shape}").format(shape=_dims(shape)), shape, "",
+                       0)
     sizes = _axis_sizes(shape, cfg.get("axis", -1)) if cfg.get("axis", -1) is not None else []
     if None in sizes:
         return None
     c = math.prod(sizes)  # type: ignore[arg-type]
     total = 2 * c + 1
-    return Formula(f"Normalization subtracts a mean and divides by a standard deviation learned by adapt(); the "
-                   f"shape is unchanged: {_dims(shape)}", shape,
-                   f"2·{c:,} + 1 = {total:,} (mean, variance and a sample count, none trainable)", total)
+    return Formula(_("Normalization subtracts a mean and divides by a standard deviation learned by adapt(); the "
+                     "shape is unchanged: {shape}").format(shape=_dims(shape)), shape,
+                   _("2·{c:,} + 1 = {total:,} (mean, variance and a sample count, none trainable)").format(
+                       c=c, total=total), total)
 
 
 # -- merges -------------------------------------------------------------------------------------------------------
@@ -172,12 +189,13 @@ def _elementwise(node: Node, cfg: dict[str, Any]) -> Formula | None:
     out = _broadcast(node.input_shapes)
     if out is None:
         return None
-    shapes = " and ".join(format_shape(s) for s in node.input_shapes)
+    shapes = _(" and ").join(format_shape(s) for s in node.input_shapes)
     if len(set(node.input_shapes)) == 1:
-        return Formula(f"{node.class_name} combines its inputs value by value, so it needs equal shapes: {shapes} → "
-                       f"{format_shape(out)}", out)
-    return Formula(f"{node.class_name} combines its inputs value by value; a size of 1 is stretched to match "
-                   f"(broadcasting): {shapes} → {format_shape(out)}", out)
+        text = _("{layer} combines its inputs value by value, so it needs equal shapes: {shapes} → {output}")
+    else:
+        text = _("{layer} combines its inputs value by value; a size of 1 is stretched to match (broadcasting): "
+                 "{shapes} → {output}")
+    return Formula(text.format(layer=node.class_name, shapes=shapes, output=format_shape(out)), out)
 
 
 @_formula("Concatenate")
@@ -196,9 +214,9 @@ def _concatenate(node: Node, cfg: dict[str, Any]) -> Formula | None:
     sums = " + ".join(_n(p) for p in parts) + ("" if total is None else f" = {total}")
     out = list(shapes[0])
     out[index] = total
-    axis_text = "−1 (the last)" if axis == -1 else str(axis)
-    return Formula(f"Concatenate on axis {axis_text} adds those sizes: {sums}; every other axis must match",
-                   tuple(out))
+    axis_text = _("−1 (the last)") if axis == -1 else str(axis)
+    return Formula(_("Concatenate on axis {axis} adds those sizes: {sums}; every other axis must match").format(
+        axis=axis_text, sums=sums), tuple(out))
 
 
 @_formula("Dot")
@@ -210,9 +228,13 @@ def _dot(node: Node, cfg: dict[str, Any]) -> Formula | None:
     axes = [axes, axes] if isinstance(axes, int) else list(axes)
     if [x % 2 for x in axes] != [1, 1] or a[1] != b[1]:
         return None
-    norm = " of the L2-normalised inputs (cosine similarity)" if cfg.get("normalize") else ""
-    return Formula(f"Dot product{norm}: each sample's two {_n(a[1])}-vectors multiply value by value and sum to "
-                   f"one number → {format_shape((a[0], 1))}", (a[0], 1))
+    if cfg.get("normalize"):
+        text = _("Dot product of the L2-normalised inputs (cosine similarity): each sample's two {n}-vectors "
+                 "multiply value by value and sum to one number → {output}")
+    else:
+        text = _("Dot product: each sample's two {n}-vectors multiply value by value and sum to one number → "
+                 "{output}")
+    return Formula(text.format(n=_n(a[1]), output=format_shape((a[0], 1))), (a[0], 1))
 
 
 # -- attention and wrappers ------------------------------------------------------------------------------------
@@ -235,18 +257,20 @@ def _attention(node: Node, cfg: dict[str, Any]) -> Formula | None:
     hk, hv = heads * kd, heads * vd
     total = dq * hk + dk * hk + dv * hv + hv * dq + ((2 * hk + hv + dq) if bias else 0)
     b = (lambda n: f" + {n}") if bias else (lambda n: "")
-    params = (f"query {dq}·{heads}·{kd}{b(hk)}, key {dk}·{heads}·{kd}{b(hk)}, value {dv}·{heads}·{vd}{b(hv)}, "
-              f"output {heads}·{vd}·{dq}{b(dq)} = {total:,}")
-    return Formula(f"MultiHeadAttention({heads} heads of size {kd}): every query position mixes the values, "
-                   f"weighted by how well its query matches each key; the output has the query's shape "
-                   f"{format_shape(q)}", q, params, total)
+    params = _("query {query}, key {key}, value {value}, output {output} = {total:,}").format(
+        query=f"{dq}·{heads}·{kd}{b(hk)}", key=f"{dk}·{heads}·{kd}{b(hk)}", value=f"{dv}·{heads}·{vd}{b(hv)}",
+        output=f"{heads}·{vd}·{dq}{b(dq)}", total=total)
+    return Formula(_("MultiHeadAttention({heads} heads of size {size}): every query position mixes the values, "
+                     "weighted by how well its query matches each key; the output has the query's shape "
+                     "{shape}").format(heads=heads, size=kd, shape=format_shape(q)), q, params, total)
 
 
 @_formula("TimeDistributed")
 def _time_distributed(node: Node, cfg: dict[str, Any]) -> Formula:
     shape, out = _in(node), node.output_shapes[0]
-    return Formula(f"TimeDistributed maps its inner layer over the time axis: each of the {_n(shape[1])} steps "
-                   f"{format_shape((shape[0], *shape[2:]))} → {format_shape((out[0], *out[2:]))}", None, "", None)
+    return Formula(_("TimeDistributed maps its inner layer over the time axis: each of the {n} steps {input} → "
+                     "{output}").format(n=_n(shape[1]), input=format_shape((shape[0], *shape[2:])),
+                                        output=format_shape((out[0], *out[2:]))), None, "", None)
 
 
 # -- keras.ops calls (x + y, keras.ops.multiply(…)): their own formulas, never a layer's -------------------------
@@ -259,10 +283,13 @@ def _arithmetic_op(node: Node) -> Formula | None:
     out = broadcast_ops(node.input_shapes)
     if out is None:
         return None
-    shapes = " and ".join(format_shape(s) for s in node.input_shapes)
-    how = "" if len(set(node.input_shapes)) == 1 else "; shapes are aligned from the right and a size of 1 is stretched"
-    return Formula(f"keras.ops {node.class_name.lower()} works value by value{how}: {shapes} → {format_shape(out)}",
-                   out)
+    shapes = _(" and ").join(format_shape(s) for s in node.input_shapes)
+    if len(set(node.input_shapes)) == 1:
+        text = _("keras.ops {op} works value by value: {shapes} → {output}")
+    else:
+        text = _("keras.ops {op} works value by value; shapes are aligned from the right and a size of 1 is "
+                 "stretched: {shapes} → {output}")
+    return Formula(text.format(op=node.class_name.lower(), shapes=shapes, output=format_shape(out)), out)
 
 
 for _name in ("Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maximum", "Minimum", "Power"):

@@ -10,10 +10,11 @@ from typing import Any
 
 from . import _keras_adapter as adapter
 from ._arrays import flat_targets, standardize, standardize_targets
+from ._i18n import N_, _
 
 __all__ = ["LiveGraph", "gradients"]
 
-NOT_COMPILED = "{name!r} is not compiled: compile it, or pass loss= (e.g. loss='mse')"
+NOT_COMPILED = N_("{name!r} is not compiled: compile it, or pass loss= (e.g. loss='mse')")
 
 
 def gradients(model: Any, x: Any, y: Any, *, loss: Any = None) -> dict[str, dict[str, float]]:
@@ -25,7 +26,7 @@ def gradients(model: Any, x: Any, y: Any, *, loss: Any = None) -> dict[str, dict
     own output keys or the output layers' names, a list in output order, or one array); an output without a loss
     needs no target."""
     if loss is None and not getattr(model, "compiled", False):
-        raise ValueError(NOT_COMPILED.format(name=model.name))
+        raise ValueError(_(NOT_COMPILED).format(name=model.name))
     return _norms(model, x, y, loss)
 
 
@@ -67,6 +68,6 @@ class LiveGraph(_callback_base()):  # type: ignore[misc]
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         norms = weight_norms(_norms(self.model, self.x, self.y, self.loss))
         self.history.append(norms)
-        self.view.colour_by(norms, label=f"weight-gradient norm after epoch {epoch + 1}")
+        self.view.colour_by(norms, label=_("weight-gradient norm after epoch {epoch}").format(epoch=epoch + 1))
         if self.viewer is not None:  # an activation viewer shows the new outputs and statistics (dead units)
             self.viewer.refresh()

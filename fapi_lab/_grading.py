@@ -30,6 +30,7 @@ from typing import Any
 from . import _grading_watch as watching
 from ._exercises import CheckResult, Problem, _graph_svg, check, exercise, explain_raised, judge_answer
 from ._grading_probes import probes_for
+from ._i18n import _
 from ._judges import Context
 
 __all__ = ["ZERO_FAMILIES", "Grade", "TimeLimit", "Verdict", "grade", "score_for"]
@@ -174,7 +175,7 @@ class Grade:
 
     def __str__(self) -> str:
         v = self.verdict
-        lines = [str(self.check)] if self.check is not None else [f"✘ {v.exercise}: {v.title}"]
+        lines = [str(self.check)] if self.check is not None else [f"✘ {v.exercise}: {_(v.title)}"]
         lines += [f"  • {m}" for _, m in self._extra()]
         return "\n".join([*lines, f"Score: {v.reason}"])
 
@@ -193,7 +194,7 @@ class Grade:
         extra = self._extra()
         if extra:
             head = ("The autograder's own checks found" if self.check is not None
-                    else f"✘ {html.escape(v.exercise)}: {html.escape(v.title)}")
+                    else f"✘ {html.escape(v.exercise)}: {html.escape(_(v.title))}")
             items = "".join(f"<li>{html.escape(m)}</li>" for _, m in extra)
             parts.append(f"<div style='border-left:5px solid {colour};padding:4px 12px;margin-top:4px'>"
                          f"<b style='color:{colour}'>{head}</b><ul style='margin:4px 0'>{items}</ul></div>")
@@ -222,7 +223,7 @@ class Grade:
             ctx = Context(models=list(self.check.models))
             try:
                 with _quiet(), _deadline(self.seconds):
-                    problems, _ = judge_answer(probe, self.answer, ctx)
+                    problems, _given = judge_answer(probe, self.answer, ctx)
             except TimeLimit:
                 problems = [Problem(f"A hidden check of your answer ran for more than {self.seconds:g} s and was "
                                     f"stopped.", code="timeout")]
@@ -270,43 +271,46 @@ def grade(exercise_id: str, answer: Callable[[], Any], *, points: float = 3, sec
     answer cell never made is then reported, not raised. The student's code (making the answer, and running it
     in the check) is stopped after ``seconds``. Nothing is written to stderr."""
     ex = exercise(exercise_id)
+    title = _(ex.title)  # in the language of the student-facing texts (lab.language)
     ran = watching.window()
     watching.mark_check()
     names = frozenset(_answer_names(answer))
-    base = Grade(_verdict(ex.id, ex.title, points, []), names=names, seconds=seconds,
+    base = Grade(_verdict(ex.id, title, points, []), names=names, seconds=seconds,
                  window=tuple(ran) if ran is not None else None)
     try:
         with _quiet(), _deadline(seconds):
             value = answer()
     except TimeLimit:
-        return replace(base, verdict=_verdict(ex.id, ex.title, points, [(
-            f"{ex.id}/timeout", f"Getting your answer took more than {seconds:g} s and was stopped.")]))
+        return replace(base, verdict=_verdict(ex.id, title, points, [(
+            f"{ex.id}/timeout",
+            _("Getting your answer took more than {seconds:g} s and was stopped.").format(seconds=seconds))]))
     except NameError as exc:
-        name = getattr(exc, "name", None) or "the answer"
+        name = getattr(exc, "name", None) or _("the answer")
         earlier = _window_error(ran)
         if isinstance(earlier, KeyboardInterrupt):
-            return replace(base, verdict=_verdict(ex.id, ex.title, points, [(
-                f"{ex.id}/timeout", f"{name} was never made: your answer cell was stopped before it finished (did it "
-                f"run too long: an endless loop?).")]))
+            return replace(base, verdict=_verdict(ex.id, title, points, [(
+                f"{ex.id}/timeout", _("{name} was never made: your answer cell was stopped before it finished (did it "
+                                  "run too long: an endless loop?).").format(name=name))]))
         if earlier is not None:
-            text = explain_raised(earlier, "Your answer cell", with_fix=False)
-            return replace(base, verdict=_verdict(ex.id, ex.title, points, [(
-                f"{ex.id}/raised", f"{name} was never made: {text[0].lower()}{text[1:]}")]))
-        return replace(base, verdict=_verdict(ex.id, ex.title, points, [(
-            f"{ex.id}/not-defined", f"{name} is not defined: write your answer in the cell above (it makes {name}) "
-            f"and run that cell before this one.")]))
+            text = explain_raised(earlier, _("Your answer cell"), with_fix=False)
+            return replace(base, verdict=_verdict(ex.id, title, points, [(
+                f"{ex.id}/raised", _("{name} was never made: {reason}").format(name=name,
+                                                                            reason=text[0].lower() + text[1:]))]))
+        return replace(base, verdict=_verdict(ex.id, title, points, [(
+            f"{ex.id}/not-defined", _("{name} is not defined: write your answer in the cell above (it makes {name}) "
+                                       "and run that cell before this one.").format(name=name))]))
     except Exception as exc:
-        return replace(base, verdict=_verdict(ex.id, ex.title, points, [(
-            f"{ex.id}/raised", explain_raised(exc, "Getting your answer", with_fix=False))]))
+        return replace(base, verdict=_verdict(ex.id, title, points, [(
+            f"{ex.id}/raised", explain_raised(exc, _("Getting your answer"), with_fix=False))]))
     try:
         with _quiet(), _deadline(seconds):
             result = check(ex.id, value)
     except TimeLimit:
-        return replace(base, verdict=_verdict(ex.id, ex.title, points, [(
-            f"{ex.id}/timeout", f"Checking your answer ran your code for more than {seconds:g} s, so it was stopped "
-            f"(an endless loop, or far too much work?).")]))
+        return replace(base, verdict=_verdict(ex.id, title, points, [(
+            f"{ex.id}/timeout", _("Checking your answer ran your code for more than {seconds:g} s, so it was stopped "
+                                   "(an endless loop, or far too much work?).").format(seconds=seconds))]))
     problems = [(f"{ex.id}/{p.code}", p.message) for p in result.problems]
     picture = "" if result.passed else result.graph_svg()
     return replace(base, check=result, answer=value,
-                   verdict=_verdict(ex.id, ex.title, points, problems, answered=result.answered, picture=picture))
+                   verdict=_verdict(ex.id, title, points, problems, answered=result.answered, picture=picture))
 

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 from ._files import write_new
 from ._folding import foldable
 from ._graph_picture import canvas_picture, highlight_dot, hover_info, toggled
+from ._i18n import _, current
+from ._labels_text import canvas_labels
 from ._layergraph import LayerGraph
 from ._pictures import png_from_dot, svg_size
 from ._render_dot import to_dot
@@ -52,11 +54,12 @@ def save(view: GraphView, path: Path) -> Path:
     elif suffix in (".html", ".htm"):
         data = standalone_html(view).encode("utf-8")
     else:
-        raise ValueError(f"cannot save a graph as {path.name!r}: use a name ending in .svg, .png or .html "
-                         f"(a standalone page that stays interactive offline)")
+        raise ValueError(_("cannot save a graph as {name!r}: use a name ending in .svg, .png or .html "
+                           "(a standalone page that stays interactive offline)").format(name=path.name))
     written = write_new(path, data)
     if written.action == "kept":
-        print(f"{path} exists with other content and was kept; the graph was saved as {written.path}")
+        print(_("{path} exists with other content and was kept; the graph was saved as {written}")
+              .format(path=path, written=written.path))
     return written.path
 
 
@@ -69,9 +72,11 @@ def _png(view: GraphView) -> bytes:
     if png is None:
         from ._doctor import graphviz_install_command
 
-        raise RuntimeError("saving a PNG needs Graphviz's dot program, which drew no picture here"
-                           f"{' (' + notice.rstrip('.') + ')' if notice else ''}; save an .svg or .html instead, "
-                           f"or install it: {graphviz_install_command()}")
+        message = (_("saving a PNG needs Graphviz's dot program, which drew no picture here ({reason}); save an "
+                     ".svg or .html instead, or install it: {command}") if notice else
+                   _("saving a PNG needs Graphviz's dot program, which drew no picture here; save an .svg or .html "
+                     "instead, or install it: {command}"))
+        raise RuntimeError(message.format(reason=notice.rstrip(".。"), command=graphviz_install_command()))
     return png
 
 
@@ -88,7 +93,7 @@ def fold_states(view: GraphView, limit: int = MAX_STATES
     queue = deque([0])
     while queue:  # breadth first: each state is drawn once, in order
         i = queue.popleft()
-        svg, _, shown = view._drawn(*states[i])
+        svg, _notice, shown = view._drawn(*states[i])
         drawn.append((svg, shown))
         for key, is_open in foldable(shown).items():
             target = toggled(states[i], shown, key, depth, open_=not is_open)
@@ -99,7 +104,7 @@ def fold_states(view: GraphView, limit: int = MAX_STATES
     start_folds = foldable(drawn[0][1])
     nxt: dict[int, dict[str, int]] = {}
     complete = True
-    for i, (state, (_, shown)) in enumerate(zip(states, drawn, strict=True)):
+    for i, (state, (_svg, shown)) in enumerate(zip(states, drawn, strict=True)):
         row = {}
         for key, is_open in foldable(shown).items():
             target = toggled(state, shown, key, depth, open_=not is_open)
@@ -126,27 +131,30 @@ def _script_json(value: Any) -> str:
 def standalone_html(view: GraphView, limit: int = MAX_STATES) -> str:
     """One HTML file: the canvas bundle, the pictures of :func:`fold_states` (at most ``limit``), and the static
     picture for a browser without JavaScript."""
-    _, drawn, nxt, complete = fold_states(view, limit)
+    _states, drawn, nxt, complete = fold_states(view, limit)
     pictures = {str(i): _pack(canvas_picture(svg, shown)) for i, (svg, shown) in enumerate(drawn)}
-    shown_all = [shown for _, shown in drawn]
-    note = "Offline copy: pan, zoom, search, hover and fold as in the notebook."
+    shown_all = [shown for _svg, shown in drawn]
+    note = _("Offline copy: pan, zoom, search, hover and fold as in the notebook.")
     if not complete:
-        note = "Offline copy: pan, zoom, search and hover as in the notebook; it opens one block at a time."
+        note = _("Offline copy: pan, zoom, search and hover as in the notebook; it opens one block at a time.")
     data = {
         "start": "0", "states": pictures,
         "next": {str(i): {k: str(v) for k, v in row.items()} for i, row in nxt.items()},
         "info": hover_info(view._graph, *shown_all), "name": view._graph.name, "note": note,
+        "labels": canvas_labels(),
     }
+    failed = _("This browser could not start the interactive graph ({error}).")
     code = (_STATIC / "graph.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
     css = (_STATIC / "graph.css").read_text(encoding="utf-8").replace("</style", "<\\/style")
     title = html.escape(view._graph.name)
+    page_title = _("{name} · fapi_lab graph").format(name=title)
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{current()}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="fapi_lab">
-<title>{title} · fapi_lab graph</title>
+<title>{page_title}</title>
 <style>{css}</style>
 <style>body {{ margin: 12px 16px; font-family: system-ui, Helvetica, Arial, sans-serif; }}
 h1 {{ font-size: 16px; margin: 0 0 6px; }} .fapi-lab-error {{ color: #b91c1c; }}</style>
@@ -167,7 +175,7 @@ try {{
   window.fapiLab = await canvas.standalone(el, data);
 }} catch (err) {{
   el.className = "fapi-lab-error";
-  el.textContent = "This browser could not start the interactive graph (" + err + ").";
+  el.textContent = {_script_json(failed)}.replace("{{error}}", String(err));
 }}
 </script>
 </body>

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._folding import foldable
+from ._i18n import _, ngettext
 from ._layergraph import LayerGraph, Node
 from ._render_dot import format_shape, frame_ids, layer_count, node_ids
 
@@ -79,10 +80,13 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 def _class_line(node: Node) -> str:
     if node.kind == "group":
-        return f"Block · {layer_count(node)} layers"
+        n = layer_count(node)
+        return ngettext("Block · {n} layers", "Block · {n} layers", n).format(n=n)
     if node.kind == "model":
-        inside = f" · {layer_count(node)} layers" if node.subgraph is not None else ""
-        return f"{node.class_name} (model){inside}"
+        if node.subgraph is None:
+            return _("{cls} (model)").format(cls=node.class_name)
+        n = layer_count(node)
+        return ngettext("{cls} (model) · {n} layers", "{cls} (model) · {n} layers", n).format(cls=node.class_name, n=n)
     if node.kind == "op":
         return f"keras.ops · {node.class_name}"
     line = node.class_name
@@ -94,14 +98,14 @@ def _class_line(node: Node) -> str:
 def _lines(node: Node) -> list[str]:
     lines = [node.key, _class_line(node)]
     if node.input_shapes:
-        lines.append("in  " + " ".join(format_shape(s) for s in node.input_shapes))
+        lines.append(_("in  {shapes}").format(shapes=" ".join(format_shape(s) for s in node.input_shapes)))
     if node.output_shapes:
-        lines.append("out " + " ".join(format_shape(s) for s in node.output_shapes))
+        lines.append(_("out {shapes}").format(shapes=" ".join(format_shape(s) for s in node.output_shapes)))
     if node.kind != "input":
-        shared = " (shared with an earlier call)" if node.reused else ""
-        lines.append(f"{node.layer.params:,} params{shared}")
+        params = _("{params:,} params (shared with an earlier call)") if node.reused else _("{params:,} params")
+        lines.append(params.format(params=node.layer.params))
     if node.shared:
-        lines.append(f"call {node.call_index + 1} of {node.n_calls}")
+        lines.append(_("call {i} of {n}").format(i=node.call_index + 1, n=node.n_calls))
     return lines
 
 

@@ -25,6 +25,8 @@ from . import _keras_adapter as adapter
 from ._doctor import graphviz_install_command
 from ._folding import GROUPS, fold, foldable
 from ._graph_picture import canvas_picture, container_of, highlight_dot, hover_info, located, search_keys, toggled
+from ._i18n import _, current, ngettext
+from ._labels_text import canvas_labels
 from ._layergraph import LayerGraph, graph_depth
 from ._pictures import picture_bundle, png_from_dot, svg_size
 from ._render_dot import DotFailed, DotNotFound, GraphOptions, NodeColours, dot_to_svg, node_ids, to_dot
@@ -36,12 +38,12 @@ _MAX_HEIGHT = 620  # px: the canvas grows with its picture up to this height, th
 
 
 def _dot_missing_notice() -> str:
-    return (f"Graphviz's dot program was not found, so this picture uses fapi_lab's built-in layout. "
-            f"For the standard picture install it: {graphviz_install_command()}")
+    return _("Graphviz's dot program was not found, so this picture uses fapi_lab's built-in layout. "
+             "For the standard picture install it: {command}").format(command=graphviz_install_command())
 
 
 def _dot_failed_notice(reason: str) -> str:
-    return f"{reason}, so this picture uses fapi_lab's built-in layout."
+    return _("{reason}, so this picture uses fapi_lab's built-in layout.").format(reason=reason)
 
 
 def render_svg(graph: LayerGraph, options: GraphOptions, colours: NodeColours | None = None,
@@ -51,7 +53,7 @@ def render_svg(graph: LayerGraph, options: GraphOptions, colours: NodeColours | 
     With 'auto', a ``dot`` that is missing, slower than ``DOT_TIME_LIMIT``, failing or printing garbage gives the
     built-in layout and a one-line notice saying why; only 'dot' (asked for by name) raises instead."""
     if renderer not in ("auto", "dot", "builtin"):
-        raise ValueError(f"renderer must be 'auto', 'dot' or 'builtin', not {renderer!r}")
+        raise ValueError(_("renderer must be 'auto', 'dot' or 'builtin', not {value!r}").format(value=renderer))
     notice = ""
     if renderer != "builtin":
         try:
@@ -107,6 +109,7 @@ class _Canvas(anywidget.AnyWidget):
     max_height = traitlets.Int(_MAX_HEIGHT).tag(sync=True)
     name = traitlets.Unicode("graph").tag(sync=True)  # the graph's name, for downloaded files
     offline = traitlets.Unicode("").tag(sync=True)  # a note under the canvas (the standalone copy uses it)
+    labels = traitlets.Dict().tag(sync=True)  # the canvas's words in the current language (_labels_text)
     svg = traitlets.Unicode("")  # kernel side only: the picture as drawn (it travels inside `picture`)
     ids = traitlets.Dict()  # kernel side only: svg id -> layer key
 
@@ -141,19 +144,20 @@ class GraphView(widgets.VBox):
         self._cache: dict[tuple[Any, ...], tuple[str, str, LayerGraph]] = {}
         self._png: tuple[tuple[Any, ...], bytes | None] | None = None
         self._syncing = False
-        self._canvas = _Canvas()
+        self._canvas = _Canvas(labels=canvas_labels())
         self._notice = widgets.HTML()
-        self._dropdown = widgets.Dropdown(description="layer", layout=widgets.Layout(width="320px"))
+        self._dropdown = widgets.Dropdown(description=_("layer"), layout=widgets.Layout(width="320px"))
         self._toggles = {
             name: widgets.Checkbox(description=label, indent=False, layout=widgets.Layout(width="auto"))
-            for name, label in [("show_shapes", "shapes"), ("show_dtypes", "dtypes"), ("show_params", "params"),
-                                ("show_activations", "activations"), ("show_trainable", "trainable")]
+            for name, label in [("show_shapes", _("shapes")), ("show_dtypes", _("dtypes")),
+                                ("show_params", _("params")), ("show_activations", _("activations")),
+                                ("show_trainable", _("trainable"))]
         }
-        self._blocks = widgets.Checkbox(description="blocks", indent=False, value=True,
+        self._blocks = widgets.Checkbox(description=_("blocks"), indent=False, value=True,
                                         layout=widgets.Layout(width="auto", display="none"))
-        self._dir = widgets.ToggleButtons(options=[("top-down", "TB"), ("left-right", "LR")],
+        self._dir = widgets.ToggleButtons(options=[(_("top-down"), "TB"), (_("left-right"), "LR")],
                                           style={"button_width": "92px"})
-        self._depth = widgets.Dropdown(description="nesting", layout=widgets.Layout(width="200px"))
+        self._depth = widgets.Dropdown(description=_("nesting"), layout=widgets.Layout(width="200px"))
         toolbar = widgets.HBox([*self._toggles.values(), self._blocks, self._dir, self._depth],
                                layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
         super().__init__([toolbar, widgets.HBox([self._dropdown]), self._notice, self._canvas])
@@ -164,7 +168,8 @@ class GraphView(widgets.VBox):
                      transform=(lambda g: g == "auto", lambda on: "auto" if on else None))
         for name, value in options.items():
             if not self.has_trait(name) or name == "selected":
-                raise TypeError(f"unknown graph option {name!r}; options are: " + ", ".join(_OPTION_NAMES))
+                raise TypeError(_("unknown graph option {name!r}; options are: {options}")
+                                .format(name=name, options=", ".join(_OPTION_NAMES)))
             setattr(self, name, -1 if (name == "depth" and value is None) else value)
         self._update_graph_controls()
         widgets.link((self, "depth"), (self._depth, "value"))
@@ -202,7 +207,7 @@ class GraphView(widgets.VBox):
 
     def to_svg(self) -> str:
         """The picture as SVG text, with the current selection highlighted."""
-        svg, _, shown = self._drawn()
+        svg, _notice, shown = self._drawn()
         return _with_style(svg, _highlight_style(shown, self.selected))
 
     def select(self, key: str | None) -> None:
@@ -268,8 +273,10 @@ class GraphView(widgets.VBox):
             fills[key] = f"#{r:02x}{g:02x}{b:02x}"
         raw = {k: float(values[k]) for k in finite}
         lo_key, hi_key = min(raw, key=raw.get), max(raw, key=raw.get)
-        legend = (f"colour: {label}{' (log scale)' if log else ''}, from {raw[lo_key]:.2g} ({lo_key}, palest) "
-                  f"to {raw[hi_key]:.2g} ({hi_key}, darkest)")
+        legend = (_("colour: {label} (log scale), from {low:.2g} ({low_key}, palest) to {high:.2g} ({high_key}, "
+                    "darkest)") if log else
+                  _("colour: {label}, from {low:.2g} ({low_key}, palest) to {high:.2g} ({high_key}, darkest)")).format(
+            label=label, low=raw[lo_key], low_key=lo_key, high=raw[hi_key], high_key=hi_key)
         self.set_colours(NodeColours(fills=fills, legend=legend))
 
     def set_graph(self, source: LayerGraph) -> None:
@@ -284,7 +291,8 @@ class GraphView(widgets.VBox):
         """The widget, and the picture for saved notebooks (``_pictures.picture_bundle``): returns (data, metadata)."""
         bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
         data, metadata = picture_bundle(self.to_svg(), png=self._png_picture(), text=self._text(),
-                                        alt=f"graph of {self._graph.name}", notice_html=self._notice.value)
+                                        alt=_("graph of {name}").format(name=self._graph.name),
+                                        notice_html=self._notice.value)
         bundle.update(data)
         return bundle, metadata
 
@@ -308,7 +316,7 @@ class GraphView(widgets.VBox):
 
     # -- wiring ------------------------------------------------------------------------------------------
     def _state_key(self) -> tuple[Any, ...]:
-        return (self.options, self._renderer, self.groups, self._expanded, self._collapsed)
+        return (self.options, self._renderer, self.groups, self._expanded, self._collapsed, current())
 
     def _drawn(self, expanded: frozenset[str] | None = None,
                collapsed: frozenset[str] | None = None) -> tuple[str, str, LayerGraph]:
@@ -316,7 +324,7 @@ class GraphView(widgets.VBox):
         expanded = self._expanded if expanded is None else expanded
         collapsed = self._collapsed if collapsed is None else collapsed
         opts = self.options
-        key = (opts, self._renderer, self.groups, expanded, collapsed)
+        key = (opts, self._renderer, self.groups, expanded, collapsed, current())  # labels are in a language
         if key not in self._cache:
             shown = fold(self._graph, depth=opts.depth, groups=self.groups, expanded=expanded, collapsed=collapsed)
             if self._dot_notice and self._renderer == "auto":
@@ -336,7 +344,7 @@ class GraphView(widgets.VBox):
         try:
             svg, notice, shown = self._drawn()
         except Exception as exc:  # shown in the widget, not lost in a log
-            self._notice.value = _message_html(f"Could not draw the graph: {exc}", error=True)
+            self._notice.value = _message_html(_("Could not draw the graph: {error}").format(error=exc), error=True)
             raise
         if self.groups == "auto":  # the "blocks" box shows once a picture has blocks (it stays when unticked)
             blocks = any(n.kind == "group" for n in shown.nodes) or any(f.kind == "group" for f in shown.frames)
@@ -352,7 +360,7 @@ class GraphView(widgets.VBox):
             self._canvas.picture = picture
         self._syncing = True
         try:
-            self._dropdown.options = [("(none)", ""), *[(k, k) for k in shown.keys]]
+            self._dropdown.options = [(_("(none)"), ""), *[(k, k) for k in shown.keys]]
         finally:
             self._syncing = False
         if self.selected and self.selected not in self._canvas.info:
@@ -390,7 +398,8 @@ class GraphView(widgets.VBox):
             self._fold(key, open_=not foldable(self.graph).get(key, False))
         except Exception as exc:  # a click gets its answer in the widget
             why = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-            self._notice.value += _message_html(f"Could not open or close {key!r}: {why}", error=True)
+            self._notice.value += _message_html(_("Could not open or close {key!r}: {why}").format(key=key, why=why),
+                                                error=True)
 
     def _fold(self, key: str, *, open_: bool) -> None:
         if key not in foldable(self.graph):
@@ -402,7 +411,7 @@ class GraphView(widgets.VBox):
 
     def _reveal(self, key: str, *, containers: bool = False) -> None:
         """Open the closed nested models and blocks holding ``key`` until it is drawn (as a box or a frame)."""
-        for _ in range(64):
+        for _attempt in range(64):
             shown = self.graph
             if (key in foldable(shown)) if containers else (key in node_ids(shown)):
                 return
@@ -412,16 +421,21 @@ class GraphView(widgets.VBox):
             self._expanded, self._collapsed = toggled((self._expanded, self._collapsed), shown, holder,
                                                       self.options.depth, open_=True)
         choices = list(foldable(self.graph)) if containers else list(self.layer_keys)
-        what = "nested model or block" if containers else "layer"
+        missing = (_("No nested model or block {key!r} in this graph.") if containers
+                   else _("No layer {key!r} in this graph.")).format(key=key)
         close = difflib.get_close_matches(key, choices, n=4, cutoff=0.5)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        listed = f" Drawn now: {', '.join(choices[:12])}{', …' if len(choices) > 12 else '.'}" if choices else ""
-        raise KeyError(f"No {what} {key!r} in this graph.{hint}{listed}")
+        hint = " " + _("Did you mean: {names}?").format(names=", ".join(close)) if close else ""
+        listed = ""
+        if choices:
+            drawn = _("Drawn now: {names}, …") if len(choices) > 12 else _("Drawn now: {names}.")
+            listed = " " + drawn.format(names=", ".join(choices[:12]))
+        raise KeyError(f"{missing}{hint}{listed}")
 
     def _update_graph_controls(self) -> None:
         levels = graph_depth(self._graph)
-        choices = [("collapsed", 0)] + [(f"{i} level{'s' if i > 1 else ''}", i) for i in range(1, levels)]
-        choices += [("expanded", -1)] if levels else []
+        choices = [(_("collapsed"), 0)] + [(ngettext("{n} level", "{n} levels", i).format(n=i), i)
+                                           for i in range(1, levels)]
+        choices += [(_("expanded"), -1)] if levels else []
         self._depth.options = choices
         self._depth.layout.display = "" if levels else "none"
         if self.depth not in [v for _, v in choices]:
@@ -453,8 +467,8 @@ def _fit_width(svg: str) -> str:
 
 def _unknown_key_message(key: str, keys: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(key, keys, n=4, cutoff=0.5)
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    return f"No layer {key!r} in this graph.{hint}"
+    hint = " " + _("Did you mean: {names}?").format(names=", ".join(close)) if close else ""
+    return _("No layer {key!r} in this graph.").format(key=key) + hint
 
 
 def graph(model_or_tensor: Any, *, renderer: str = "auto", **options: Any) -> GraphView:

@@ -139,7 +139,7 @@ def _(message: str) -> str:
     return message if lang == "en" else translations(lang).gettext(message)
 
 
-def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
+def N_(message: str) -> str:
     """Mark a constant for translation without translating it now: translate it where it is used."""
     return message
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ._i18n import N_, _, current, ngettext
 from ._layergraph import LayerGraph, Node, Shape
 from ._render_dot import format_shape
 
@@ -91,88 +92,97 @@ def explain_raised(exc: BaseException, what: str, *, with_fix: bool = True) -> s
     from ._explain import explain
 
     explanation = explain(exc)
+    error = type(exc).__name__
     if explanation.recognised:
-        text = f"{what} raised {type(exc).__name__}: {explanation.title}. {explanation.why}"
-        return f"{text} Fix: {explanation.fix}" if with_fix else text
+        text = _("{what} raised {error}: {title}. {why}").format(what=what, error=error, title=explanation.title,
+                                                                why=explanation.why)
+        return _("{text} Fix: {fix}").format(text=text, fix=explanation.fix) if with_fix else text
     message = explanation.original  # explain's reading of str(exc), which never raises
     first = message.splitlines()[0][:300] if message else ""
     if not first:
-        return f"{what} raised {type(exc).__name__}."
-    return f"{what} raised {type(exc).__name__}: {first}{'' if first.endswith(('.', '!', '?')) else '.'}"
+        return _("{what} raised {error}.").format(what=what, error=error)
+    first += "" if first.endswith(('.', '!', '?')) else "."
+    return _("{what} raised {error}: {message}").format(what=what, error=error, message=first)
 
 
 _raised = explain_raised
 
 
 # -- judge helpers ------------------------------------------------------------------------------------------
-def need_model(answer: Any, ctx: Context, *, what: str = "a functional keras.Model") -> tuple[Any, LayerGraph]:
+def need_model(answer: Any, ctx: Context, *, what: str = N_("a functional keras.Model")) -> tuple[Any, LayerGraph]:
     """The answer as a model and its layer graph, or :class:`Stop` with a friendly message.
 
-    Accepts a model, or a function of no arguments that returns one (its errors are explained)."""
+    Accepts a model, or a function of no arguments that returns one (its errors are explained). ``what`` is
+    translated here (pass a text marked with ``N_`` or already translated)."""
     import keras
 
     from . import _keras_adapter as adapter
 
+    what = _(what)
     if callable(answer) and not isinstance(answer, keras.Model | keras.layers.Layer | type):
         try:
             answer = answer()
         except Exception as exc:
-            raise Stop(_raised(exc, "Calling your function"), code="raised") from None
+            raise Stop(_raised(exc, _("Calling your function")), code="raised") from None
         if answer is None or answer is ...:
-            raise Stop("Your function returned nothing yet: end it with return and the model it builds.",
+            raise Stop(_("Your function returned nothing yet: end it with return and the model it builds."),
                        answered=False, code="not-answered")
     if isinstance(answer, keras.KerasTensor):
-        raise Stop("This is a symbolic tensor, not a model yet: wrap it, e.g. "
-                   "keras.Model(inputs=your_input, outputs=this_tensor, name=...), and check that model.",
+        raise Stop(_("This is a symbolic tensor, not a model yet: wrap it, e.g. "
+                     "keras.Model(inputs=your_input, outputs=this_tensor, name=...), and check that model."),
                    code="wrong-kind:tensor")
     if isinstance(answer, keras.layers.Layer) and not isinstance(answer, keras.Model):
-        raise Stop(f"This is a single layer ({type(answer).__name__} {answer.name!r}), not a model: call your "
-                   f"layers on keras.Input(...) tensors and wrap them in keras.Model(inputs, outputs).",
-                   code="wrong-kind:layer")
+        raise Stop(_("This is a single layer ({cls} {name!r}), not a model: call your layers on keras.Input(...) "
+                     "tensors and wrap them in keras.Model(inputs, outputs).").format(
+                         cls=type(answer).__name__, name=answer.name), code="wrong-kind:layer")
     if not isinstance(answer, keras.Model):
-        raise Stop(f"The check needs {what}; you passed {_describe(answer)}. Pass the model itself, "
-                   f"e.g. lab.check(..., model).", code="wrong-kind")
+        raise Stop(_("The check needs {what}; you passed {passed}. Pass the model itself, e.g. "
+                     "lab.check(..., model).").format(what=what, passed=_describe(answer)), code="wrong-kind")
     try:
         graph = adapter.read(answer)
     except adapter.GraphReadError as exc:
         raise Stop(str(exc), code="wrong-kind:unreadable") from None
     if graph.subclassed and isinstance(answer, keras.Sequential):  # built by running it on data, no Input
         ctx.graph = graph
-        raise Stop(f"{graph.message} This exercise asks for {what} built with keras.Input and layer calls.",
-                   code="wrong-kind:unbuilt")
+        raise Stop(graph.message + " " + _("This exercise asks for {what} built with keras.Input and layer "
+                                           "calls.").format(what=what), code="wrong-kind:unbuilt")
     if graph.subclassed:
         ctx.graph = graph
-        raise Stop(f"{answer.name!r} is a subclassed model (a class with call()): it has no graph of layers "
-                   f"that a check could read. This exercise asks for {what} built with keras.Input and layer "
-                   f"calls; lesson 10 compares the two ways.", code="wrong-kind:subclassed")
+        raise Stop(_("{name!r} is a subclassed model (a class with call()): it has no graph of layers that a check "
+                     "could read. This exercise asks for {what} built with keras.Input and layer calls; lesson 10 "
+                     "compares the two ways.").format(name=answer.name, what=what), code="wrong-kind:subclassed")
     ctx.graph = graph
     ctx.models.append(answer)
     return answer, graph
 
 
 def need_functional(answer: Any, ctx: Context, *, why: str = "",
-                    what: str = "a functional keras.Model") -> tuple[Any, LayerGraph]:
+                    what: str = N_("a functional keras.Model")) -> tuple[Any, LayerGraph]:
     """:func:`need_model`, refusing a ``keras.Sequential`` model where the task asks for the functional API.
-    ``why``: the task's reason, added to the message."""
+    ``why``: the task's reason, added to the message (translated here, like ``what``)."""
     model, graph = need_model(answer, ctx, what=what)
     if graph.class_name == "Sequential":
-        raise Stop(f"{model.name!r} is a keras.Sequential model: the task asks for the functional API, and this is "
-                   f"still a keras.Sequential stack of layers." + (f" {why}" if why else "") + " Write it with "
-                   "keras.Input, then call each layer on the previous tensor, then keras.Model(inputs, outputs).",
-                   code="wrong-kind:sequential")
+        raise Stop(_("{name!r} is a keras.Sequential model: the task asks for the functional API, and this is still "
+                     "a keras.Sequential stack of layers.").format(name=model.name)
+                   + (f" {_(why)}" if why else "") + " "
+                   + _("Write it with keras.Input, then call each layer on the previous tensor, then "
+                       "keras.Model(inputs, outputs)."), code="wrong-kind:sequential")
     return model, graph
 
 
 def computes_like(model: Any, reference: Any, x: Any, *, what: str) -> list[Problem]:
     """With ``reference``'s weights copied in, does ``model`` compute what ``reference`` computes on ``x``?
 
-    The student's weights are put back afterwards. ``what`` names the reference in the messages."""
+    The student's weights are put back afterwards. ``what`` names the reference in the messages (translated
+    here)."""
     import numpy as np
 
+    what = _(what)
     theirs, ours = model.get_weights(), reference.get_weights()
     if [w.shape for w in theirs] != [w.shape for w in ours]:
-        return [Problem(f"Your layers are in a different order from {what}'s (their weight shapes differ: "
-                        f"{[tuple(w.shape) for w in theirs]} against {[tuple(w.shape) for w in ours]}).",
+        return [Problem(_("Your layers are in a different order from {what}'s (their weight shapes differ: "
+                          "{theirs} against {ours}).").format(what=what, theirs=[tuple(w.shape) for w in theirs],
+                                                              ours=[tuple(w.shape) for w in ours]),
                         code="layer-order")]
     try:
         model.set_weights(ours)
@@ -181,24 +191,28 @@ def computes_like(model: Any, reference: Any, x: Any, *, what: str) -> list[Prob
         model.set_weights(theirs)
     if same:
         return []
-    return [Problem(f"With {what}'s weights copied in, your model computes something else: check that each layer "
-                    f"is called on the previous layer's output, in order.", code="computes-otherwise")]
+    return [Problem(_("With {what}'s weights copied in, your model computes something else: check that each layer "
+                     "is called on the previous layer's output, in order.").format(what=what),
+                    code="computes-otherwise")]
 
 
 def need_callable(answer: Any, *, what: str) -> Callable[..., Any]:
     if isinstance(answer, type) or not callable(answer):
-        raise Stop(f"The check needs {what}; you passed {_describe(answer)}. Pass the function itself, without "
-                   f"calling it (no parentheses).", code="wrong-kind:not-callable")
+        raise Stop(_("The check needs {what}; you passed {passed}. Pass the function itself, without calling it "
+                     "(no parentheses).").format(what=_(what), passed=_describe(answer)),
+                   code="wrong-kind:not-callable")
     return answer
 
 
 def _describe(value: Any) -> str:
     if value is None:
-        return "None (did the cell that makes it end with a print, or with no return?)"
+        return _("None (did the cell that makes it end with a print, or with no return?)")
     name = type(value).__name__
     text = repr(value)
-    article = "an" if name[:1].lower() in "aeiou" else "a"
-    return f"{article} {name} ({text[:60]}{'…' if len(text) > 60 else ''})"
+    text = text[:60] + ("…" if len(text) > 60 else "")
+    if name[:1].lower() in "aeiou":
+        return _("an {cls} ({value})").format(cls=name, value=text)
+    return _("a {cls} ({value})").format(cls=name, value=text)
 
 
 def _in_shape(node: Node) -> Shape:
@@ -215,44 +229,51 @@ def expect_inputs(graph: LayerGraph, shapes: Sequence[Shape], *, names: Sequence
     found = [graph.node(k) for k in graph.inputs]
     have = [(n.key, _in_shape(n)) for n in found]
     if len(found) != len(shapes):
-        listing = ", ".join(f"{k} {format_shape(s)}" for k, s in have) or "none"
+        listing = ", ".join(f"{k} {format_shape(s)}" for k, s in have) or _("none")
         want = (", ".join(f"{nm} {format_shape(s)}" for nm, s in zip(names, shapes, strict=True)) if names
                 else shapes_text(shapes))
-        return [Problem(f"Your model has {len(found)} input{'s' * (len(found) != 1)} ({listing}); the task needs "
-                        f"{len(shapes)}: {want}. Every keras.Input the model reads goes in the list of inputs "
-                        f"of keras.Model(inputs=[...], ...).", tuple(graph.inputs), code="input-count")]
+        return [Problem(ngettext(
+            "Your model has {n} input ({listing}); the task needs {needed}: {want}. Every keras.Input the model "
+            "reads goes in the list of inputs of keras.Model(inputs=[...], ...).",
+            "Your model has {n} inputs ({listing}); the task needs {needed}: {want}. Every keras.Input the model "
+            "reads goes in the list of inputs of keras.Model(inputs=[...], ...).", len(found)).format(
+                n=len(found), listing=listing, needed=len(shapes), want=want), tuple(graph.inputs), code="input-count")]
     problems = []
     order = list(range(len(shapes)))
     if names:
         by_name = {n.key: i for i, n in enumerate(found)}
         missing = [nm for nm in names if nm not in by_name]
         if missing:
-            return [Problem(f"The task's input{'s' * (len(missing) > 1)} {', '.join(repr(m) for m in missing)} "
-                            f"{'are' if len(missing) > 1 else 'is'} missing: your inputs are called "
-                            f"{', '.join(repr(k) for k, _ in have)}. Name them with keras.Input(..., name=...).",
-                            tuple(graph.inputs), code="input-names")]
+            return [Problem(ngettext(
+                "The task's input {missing} is missing: your inputs are called {have}. Name them with "
+                "keras.Input(..., name=...).",
+                "The task's inputs {missing} are missing: your inputs are called {have}. Name them with "
+                "keras.Input(..., name=...).", len(missing)).format(
+                    missing=", ".join(repr(m) for m in missing), have=", ".join(repr(k) for k, _s in have)),
+                tuple(graph.inputs), code="input-names")]
         order = [by_name[nm] for nm in names]
     for want_i, have_i in enumerate(order):
         key, shape = have[have_i]
         want = tuple(shapes[want_i])
         if tuple(shape) != want:
             problems.append(Problem(
-                f"Input {key!r} has shape {format_shape(shape)}; the task needs {format_shape(want)}. "
-                f"keras.Input(shape=...) takes the shape of ONE sample, without the batch axis: "
-                f"shape={tuple(want[1:])!r}.",
+                _("Input {key!r} has shape {shape}; the task needs {want}. keras.Input(shape=...) takes the shape "
+                  "of ONE sample, without the batch axis: shape={sample!r}.").format(
+                      key=key, shape=format_shape(shape), want=format_shape(want), sample=tuple(want[1:])),
                 (key,), code="input-shape"))
         if dtypes and dtypes[want_i] and found[have_i].output_dtypes and \
                 found[have_i].output_dtypes[0] != dtypes[want_i]:
-            problems.append(Problem(f"Input {key!r} has dtype {found[have_i].output_dtypes[0]}; the task needs "
-                                    f"{dtypes[want_i]} (keras.Input(..., dtype={dtypes[want_i]!r})).", (key,),
-                                    code="input-dtype"))
+            problems.append(Problem(_("Input {key!r} has dtype {dtype}; the task needs {want} "
+                                      "(keras.Input(..., dtype={want!r}))."). format(
+                                          key=key, dtype=found[have_i].output_dtypes[0], want=dtypes[want_i]),
+                                    (key,), code="input-dtype"))
     return problems
 
 
 def output_map(graph: LayerGraph) -> dict[str, tuple[str, Shape]]:
     """output name -> (key of the layer call that makes it, shape)."""
     result = {}
-    for name, (key, index) in zip(graph.output_names or [k for k, _ in graph.outputs], graph.outputs, strict=False):
+    for name, (key, index) in zip(graph.output_names or [k for k, _i in graph.outputs], graph.outputs, strict=False):
         node = graph.node(key)
         shape = node.output_shapes[index] if index < len(node.output_shapes) else ()
         result[name] = (key, shape)
@@ -269,47 +290,53 @@ def expect_outputs(graph: LayerGraph, wanted: dict[str, Shape], *, exact: bool =
             key, got = have[name]
             if tuple(got) != tuple(shape):
                 problems.append(Problem(
-                    f"Output {name!r} has shape {format_shape(got)}; the task needs {format_shape(shape)}."
+                    _("Output {name!r} has shape {got}; the task needs {want}.").format(
+                        name=name, got=format_shape(got), want=format_shape(shape))
                     + _last_axis_advice(got, shape), (key,), code="output-shape"))
             continue
-        same_shape = [n for n, (_, s) in unnamed.items() if tuple(s) == tuple(shape)]
+        same_shape = [n for n, (_k, s) in unnamed.items() if tuple(s) == tuple(shape)]
         if same_shape:
             problems.append(Problem(
-                f"No output is called {name!r}, but your output {same_shape[0]!r} has the shape it needs, "
-                f"{format_shape(shape)}: give the layer that makes it name={name!r}. Keras names each output "
-                f"after its layer, and compile(loss={{...}}) finds outputs by those names.",
+                _("No output is called {name!r}, but your output {other!r} has the shape it needs, {shape}: give "
+                  "the layer that makes it name={name!r}. Keras names each output after its layer, and "
+                  "compile(loss={{...}}) finds outputs by those names.").format(
+                      name=name, other=same_shape[0], shape=format_shape(shape)),
                 (have[same_shape[0]][0],), code="output-name"))
             unnamed.pop(same_shape[0])
         else:
-            listing = ", ".join(f"{n} {format_shape(s)}" for n, (_, s) in have.items())
+            listing = ", ".join(f"{n} {format_shape(s)}" for n, (_k, s) in have.items())
             problems.append(Problem(
-                f"Output {name!r} {format_shape(shape)} is missing: your model's outputs are {listing}. Add the "
-                f"layer that makes it (named {name!r}) to keras.Model(..., outputs=[...]).",
-                tuple(k for k, _ in have.values()), code="output-missing"))
+                _("Output {name!r} {shape} is missing: your model's outputs are {listing}. Add the layer that makes "
+                  "it (named {name!r}) to keras.Model(..., outputs=[...]).").format(
+                      name=name, shape=format_shape(shape), listing=listing),
+                tuple(k for k, _s in have.values()), code="output-missing"))
     if exact and not problems and len(have) != len(wanted):
         extra = [n for n in have if n not in wanted]
-        problems.append(Problem(f"Your model has extra output{'s' * (len(extra) > 1)} {', '.join(map(repr, extra))}"
-                                f"; the task asks for {', '.join(map(repr, wanted))} only.",
+        problems.append(Problem(ngettext("Your model has extra output {extra}; the task asks for {wanted} only.",
+                                         "Your model has extra outputs {extra}; the task asks for {wanted} only.",
+                                         len(extra)).format(extra=", ".join(map(repr, extra)),
+                                                            wanted=", ".join(map(repr, wanted))),
                                 tuple(have[n][0] for n in extra), code="output-extra"))
     return problems
 
 
 def _last_axis_advice(got: Shape, want: Shape) -> str:
     if len(got) == len(want) and tuple(got[:-1]) == tuple(want[:-1]):
-        return (f" The last axis is set by the layer that makes it (the units of a Dense layer, the filters of a "
-                f"convolution, the sum of the parts of a concatenate): it should be {want[-1]}.")
+        return " " + _("The last axis is set by the layer that makes it (the units of a Dense layer, the filters of "
+                       "a convolution, the sum of the parts of a concatenate): it should be {size}.").format(
+                           size=want[-1])
     if len(got) > len(want):
-        return (" It still has an extra axis: a Dense layer works on the last axis only, so flatten or pool "
-                "the earlier axes before it.")
+        return " " + _("It still has an extra axis: a Dense layer works on the last axis only, so flatten or pool "
+                       "the earlier axes before it.")
     return ""
 
 
 def unconnected_inputs(graph: LayerGraph) -> list[Problem]:
     """Inputs from which no path leads to an output."""
-    reach = set().union(*(graph.ancestors(k) for k, _ in graph.outputs))
-    return [Problem(f"Input {k!r} is not connected to any output: no layer reads it on the way to an output, so "
-                    f"it would be fed data that nothing uses. Call a layer on it and let the result reach an "
-                    f"output (e.g. through the concatenate).", (k,),
+    reach = set().union(*(graph.ancestors(k) for k, _i in graph.outputs))
+    return [Problem(_("Input {key!r} is not connected to any output: no layer reads it on the way to an output, so it "
+                      "would be fed data that nothing uses. Call a layer on it and let the result reach an output "
+                      "(e.g. through the concatenate).").format(key=k), (k,),
                     code="input-unconnected") for k in graph.inputs if k not in reach]
 
 
@@ -323,8 +350,9 @@ def expect_class_count(graph: LayerGraph, class_name: str, at_least: int, *, why
     calls = nodes_of(graph, class_name)
     if len(calls) >= at_least:
         return []
-    return [Problem(f"The task needs {'at least ' if at_least > 1 else ''}{at_least} {class_name} layer call"
-                    f"{'s' * (at_least > 1)}; your model has {len(calls)}." + (f" {why}" if why else ""),
+    return [Problem(ngettext("The task needs {n} {cls} layer call; your model has {got}.",
+                             "The task needs at least {n} {cls} layer calls; your model has {got}.", at_least).format(
+                                 n=at_least, cls=class_name, got=len(calls)) + (f" {_(why)}" if why else ""),
                     code="layer-count")]
 
 
@@ -336,21 +364,26 @@ def expect_shared(graph: LayerGraph, class_name: str, calls: int = 2, *, what: s
         by_layer.setdefault(n.layer.uid, []).append(n)
     if any(len(v) >= calls for v in by_layer.values()):
         return []
-    what = what or f"one {class_name}"
+    what = _(what) if what else _("one {cls}").format(cls=class_name)
     if len(by_layer) >= 2:
         names = [v[0].name for v in by_layer.values()]
         params = sum(v[0].layer.params for v in by_layer.values())
-        return [Problem(f"{what.capitalize()} should be shared, but your model has {len(by_layer)} separate "
-                        f"{class_name} layers ({', '.join(map(repr, names))}): {len(by_layer)} sets of weights "
-                        f"({params:,} parameters in all), which learn different things. Make the layer once and "
-                        f"call that same layer object on each input.", tuple(v[0].key for v in by_layer.values()),
-                        code="not-shared")]
+        # English keeps str.capitalize (its output is pinned); elsewhere only the first letter changes, so code
+        # names inside a translation keep their case
+        head = what.capitalize() if current() == "en" else what[:1].upper() + what[1:]
+        return [Problem(_("{what} should be shared, but your model has {n} separate {cls} layers ({names}): {n} sets "
+                          "of weights ({params:,} parameters in all), which learn different things. Make the layer "
+                          "once and call that same layer object on each input.").format(
+                              what=head, n=len(by_layer), cls=class_name, names=", ".join(map(repr, names)),
+                              params=params), tuple(v[0].key for v in by_layer.values()), code="not-shared")]
     if not by_layer:
-        return [Problem(f"The task needs {what}, called on each input; your model has no {class_name} layer.",
-                        code="layer-missing")]
+        return [Problem(_("The task needs {what}, called on each input; your model has no {cls} layer.").format(
+            what=what, cls=class_name), code="layer-missing")]
     only = next(iter(by_layer.values()))
-    return [Problem(f"{class_name} {only[0].name!r} is called {len(only)} time{'s' * (len(only) != 1)}; the task "
-                    f"calls it {calls} times (once per input).", (only[0].key,), code="call-count")]
+    return [Problem(ngettext("{cls} {name!r} is called {n} time; the task calls it {calls} times (once per input).",
+                             "{cls} {name!r} is called {n} times; the task calls it {calls} times (once per input).",
+                             len(only)).format(cls=class_name, name=only[0].name, n=len(only), calls=calls),
+                    (only[0].key,), code="call-count")]
 
 
 def total_params(graph: LayerGraph) -> int:
@@ -366,19 +399,23 @@ def expect_params(graph: LayerGraph, expected: int, *, explain: str = "") -> lis
     got = total_params(graph)
     if got == expected:
         return []
-    more = "more" if got > expected else "fewer"
-    return [Problem(f"Your model has {got:,} parameters, {abs(got - expected):,} {more} than the task's "
-                    f"{expected:,}." + (f" {explain}" if explain else
-                                        " lab.shapes(model) shows where each layer's count comes from."),
-                    code="param-count")]
+    if got > expected:
+        text = _("Your model has {got:,} parameters, {diff:,} more than the task's {expected:,}.")
+    else:
+        text = _("Your model has {got:,} parameters, {diff:,} fewer than the task's {expected:,}.")
+    text = text.format(got=got, diff=abs(got - expected), expected=expected)
+    more = _(explain) if explain else _("lab.shapes(model) shows where each layer's count comes from.")
+    return [Problem(f"{text} {more}", code="param-count")]
 
 
-def run_forward(model: Any, x: Any, *, what: str = "A forward pass") -> Any:
-    """``model.predict`` on ``x`` quietly; a Keras error becomes a :class:`Stop` with the explanation."""
+def run_forward(model: Any, x: Any, *, what: str = N_("A forward pass")) -> Any:
+    """``model.predict`` on ``x`` quietly; a Keras error becomes a :class:`Stop` with the explanation (``what``
+    is translated here)."""
     try:
         return model.predict(x, verbose=0)
     except Exception as exc:
-        raise Stop(_raised(exc, f"{what} on a batch of data"), code="raised:forward") from None
+        raise Stop(_raised(exc, _("{what} on a batch of data").format(what=_(what))), code="raised:forward") from None
+
 
 
 

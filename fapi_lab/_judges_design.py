@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from ._i18n import N_, _, ngettext
 from ._judges import Problem, _in_shape, _last_axis_advice, output_map
 from ._layergraph import LayerGraph, Shape
 from ._render_dot import format_shape
@@ -43,8 +44,11 @@ def _dtype_fits(got: str, want: str | None) -> bool:
     return got == want if want[-1].isdigit() else got.startswith(want)
 
 
+_DTYPE_WORDS = {"int": N_("an integer dtype"), "float": N_("a float dtype")}
+
+
 def _dtype_words(want: str) -> str:
-    return {"int": "an integer dtype", "float": "a float dtype"}.get(want, want)
+    return _(_DTYPE_WORDS[want]) if want in _DTYPE_WORDS else want
 
 
 def _exact_dtype(want: str) -> str:
@@ -57,7 +61,7 @@ def _describe_inputs(graph: LayerGraph) -> str:
         node = graph.node(k)
         dtype = node.output_dtypes[0] if node.output_dtypes else ""
         parts.append(f"{k} {format_shape(_in_shape(node))}" + (f" {dtype}" if dtype and dtype != "float32" else ""))
-    return ", ".join(parts) or "none"
+    return ", ".join(parts) or _("none")
 
 
 def _pair_leftovers(words: dict[str, Shape], keys: list[str], shape_of: Callable[[str], Shape],
@@ -115,32 +119,41 @@ def match_inputs(graph: LayerGraph, wanted: dict[str, Shape], *,
         if word not in found:
             what = f"{format_shape(shape)}" + (f" {want_dtype}" if want_dtype else "")
             problems.append(Problem(
-                f"The task's {word} input {what} is missing: your model has no input for it (your inputs: "
-                f"{_describe_inputs(graph)}). Every keras.Input the model reads goes in the list of inputs of "
-                f"keras.Model(inputs=[...], ...).", code="input-missing"))
+                _("The task's {word} input {what} is missing: your model has no input for it (your inputs: "
+                  "{inputs}). Every keras.Input the model reads goes in the list of inputs of "
+                  "keras.Model(inputs=[...], ...).").format(word=word, what=what, inputs=_describe_inputs(graph)),
+                code="input-missing"))
             continue
         key = found[word]
         got = shape_of(key)
         if not shape_fits(got, shape):
             if _size_of(got) is not None and _size_of(got) == _size_of(shape):
-                tail = (f". It holds as many numbers, in another shape: take the data as it comes, "
-                        f"keras.Input(shape={tuple(shape[1:])!r}), and let the model reshape it if it must.")
+                text = _("Input {key!r} has shape {got}; the task's {word} is {want}. It holds as many numbers, in "
+                         "another shape: take the data as it comes, keras.Input(shape={sample!r}), and let the model "
+                         "reshape it if it must.")
             else:
-                any_size = " (None: any size)" if any(d is None for d in tuple(shape)[1:]) else ""
-                tail = f"{any_size}. keras.Input(shape=...) takes the shape of ONE sample, without the batch axis."
-            problems.append(Problem(f"Input {key!r} has shape {format_shape(got)}; the task's {word} is "
-                                    f"{format_shape(shape)}{tail}", (key,), code="input-shape"))
+                text = _("Input {key!r} has shape {got}; the task's {word} is {want}{any_size}. keras.Input(shape=...) "
+                         "takes the shape of ONE sample, without the batch axis.")
+            any_size = " " + _("(None: any size)") if any(d is None for d in tuple(shape)[1:]) else ""
+            problems.append(Problem(text.format(key=key, got=format_shape(got), word=word, want=format_shape(shape),
+                                                sample=tuple(shape[1:]), any_size=any_size), (key,),
+                                    code="input-shape"))
         elif not _dtype_fits(dtype_of(key), want_dtype):
-            ids = " Word ids are whole numbers." if want_dtype and want_dtype.startswith("int") else ""
+            ids = " " + _("Word ids are whole numbers.") if want_dtype and want_dtype.startswith("int") else ""
             problems.append(Problem(
-                f"Input {key!r} has dtype {dtype_of(key)}; the task's {word} needs {_dtype_words(want_dtype)}.{ids} "
-                f"keras.Input(..., dtype={_exact_dtype(want_dtype)!r}).", (key,), code="input-dtype"))
+                _("Input {key!r} has dtype {dtype}; the task's {word} needs {words}.").format(
+                    key=key, dtype=dtype_of(key), word=word, words=_dtype_words(want_dtype)) + ids + " "
+                + _("keras.Input(..., dtype={dtype!r}).").format(dtype=_exact_dtype(want_dtype)), (key,),
+                code="input-dtype"))
     extra = [k for k in graph.inputs if k not in used]
     if extra and not problems:
-        problems.append(Problem(
-            f"Your model has {'inputs' if len(extra) > 1 else 'an input'} the task does not describe "
-            f"({', '.join(map(repr, extra))}): it would have to be fed data nobody has. The task's inputs are "
-            f"{', '.join(wanted)}.", tuple(extra), code="input-extra"))
+        problems.append(Problem(ngettext(
+            "Your model has an input the task does not describe ({extra}): it would have to be fed data nobody has. "
+            "The task's inputs are {wanted}.",
+            "Your model has inputs the task does not describe ({extra}): it would have to be fed data nobody has. "
+            "The task's inputs are {wanted}.", len(extra)).format(extra=", ".join(map(repr, extra)),
+                                                                  wanted=", ".join(wanted)),
+            tuple(extra), code="input-extra"))
     return found, problems
 
 
@@ -160,29 +173,32 @@ def match_outputs(graph: LayerGraph, wanted: dict[str, Shape]) -> tuple[dict[str
     for word, shape in wanted.items():
         if word in found:
             continue
-        fitting = [n for n, (_, s) in have.items() if n not in used and shape_fits(s, shape)]
+        fitting = [n for n, (_k, s) in have.items() if n not in used and shape_fits(s, shape)]
         if fitting:
             found[word] = fitting[0]
             used.add(fitting[0])
     _pair_leftovers(wanted, list(have), lambda n: have[n][1], found, used)
-    listing = ", ".join(f"{n} {format_shape(s)}" for n, (_, s) in have.items())
+    listing = ", ".join(f"{n} {format_shape(s)}" for n, (_k, s) in have.items())
     for word, shape in wanted.items():
         if word not in found:
             problems.append(Problem(
-                f"The task's {word} output {format_shape(shape)} is missing: your model's outputs are {listing}. "
-                f"Add the layer that makes it to keras.Model(..., outputs=[...]).",
-                tuple(k for k, _ in have.values()), code="output-missing"))
+                _("The task's {word} output {shape} is missing: your model's outputs are {listing}. Add the layer "
+                  "that makes it to keras.Model(..., outputs=[...]).").format(
+                      word=word, shape=format_shape(shape), listing=listing),
+                tuple(k for k, _i in have.values()), code="output-missing"))
             continue
         key, got = have[found[word]]
         if not shape_fits(got, shape):
-            problems.append(Problem(f"Output {found[word]!r} has shape {format_shape(got)}; the task's {word} is "
-                                    f"{format_shape(shape)}." + _last_axis_advice(got, shape), (key,),
+            problems.append(Problem(_("Output {name!r} has shape {got}; the task's {word} is {want}.").format(
+                name=found[word], got=format_shape(got), word=word, want=format_shape(shape))
+                                    + _last_axis_advice(got, shape), (key,),
                                     code="output-shape"))
     extra = [n for n in have if n not in used]
     if extra and not problems:
-        problems.append(Problem(
-            f"Your model has {'outputs' if len(extra) > 1 else 'an output'} the task does not ask for "
-            f"({', '.join(map(repr, extra))}); the task's outputs are {', '.join(wanted)}.",
+        problems.append(Problem(ngettext(
+            "Your model has an output the task does not ask for ({extra}); the task's outputs are {wanted}.",
+            "Your model has outputs the task does not ask for ({extra}); the task's outputs are {wanted}.",
+            len(extra)).format(extra=", ".join(map(repr, extra)), wanted=", ".join(wanted)),
             tuple(have[n][0] for n in extra), code="output-extra"))
     return found, problems
 
@@ -197,19 +213,23 @@ def expect_depends(graph: LayerGraph, output: str, on: Sequence[str], *, not_on:
     problems = []
     missing = [k for k in on if k not in reaching]
     if missing:
-        sees = (f"it is computed from {', '.join(map(repr, reaching))} only" if reaching else
-                "it is computed from no input at all")
-        many = len(missing) > 1
-        problems.append(Problem(
-            f"Output {output!r} never sees input{'s' * many} {', '.join(map(repr, missing))}: no path leads from "
-            f"{'them' if many else 'it'} to {output!r} ({sees}). Let a path from "
-            f"{'each of them' if many else 'it'} reach {output!r}: call a layer on the input and bring the "
-            f"result into the tensors {output!r} is computed from." + (f" {why}" if why else ""), (key,),
-                                code="path-missing"))
+        # NOTE: the clause in brackets of the message below
+        sees = (_("it is computed from {inputs} only").format(inputs=", ".join(map(repr, reaching))) if reaching
+                else _("it is computed from no input at all"))
+        problems.append(Problem(ngettext(
+            "Output {output!r} never sees input {missing}: no path leads from it to {output!r} ({sees}). Let a path "
+            "from it reach {output!r}: call a layer on the input and bring the result into the tensors {output!r} "
+            "is computed from.",
+            "Output {output!r} never sees inputs {missing}: no path leads from them to {output!r} ({sees}). Let a "
+            "path from each of them reach {output!r}: call a layer on the input and bring the result into the "
+            "tensors {output!r} is computed from.", len(missing)).format(
+                output=output, missing=", ".join(map(repr, missing)), sees=sees)
+            + (f" {_(why)}" if why else ""), (key,), code="path-missing"))
     wrong = [k for k in not_on if k in reaching]
     if wrong:
         problems.append(Problem(
-            f"Output {output!r} is computed from {', '.join(map(repr, wrong))} too, but the task asks that it read "
-            f"{', '.join(map(repr, on)) or 'other inputs'} only." + (f" {why}" if why else ""), (key,),
+            _("Output {output!r} is computed from {wrong} too, but the task asks that it read {on} only.").format(
+                output=output, wrong=", ".join(map(repr, wrong)), on=", ".join(map(repr, on)) or _("other inputs"))
+            + (f" {_(why)}" if why else ""), (key,),
                                 code="path-extra"))
     return problems

@@ -26,11 +26,13 @@ from typing import Any
 
 import keras
 
+from ._i18n import N_, _
 from ._layergraph import Edge, LayerGraph, LayerInfo, Node, Shape
 
 __all__ = [
     "NO_GRAPH_SEQUENTIAL_MESSAGE",
     "SUBCLASSED_MESSAGE",
+    "SUBCLASSED_TRACE_MESSAGE",
     "GraphReadError",
     "Recording",
     "activation_values",
@@ -50,18 +52,23 @@ __all__ = [
     "record_calls",
 ]
 
-SUBCLASSED_MESSAGE = (
+SUBCLASSED_MESSAGE = N_(
     "{name} is a subclassed model: its layers are wired up in Python code inside call(), so there is no "
     "static graph of layer calls to draw; only its inputs and outputs are known. Lesson 10 (functional or "
     "subclassed) explains the trade-off."
 )
-NO_GRAPH_SEQUENTIAL_MESSAGE = (
+SUBCLASSED_TRACE_MESSAGE = N_(  # the same, for lab.shapes
+    "{name} is a subclassed model: its layers are wired up in Python code inside call(), so there is no "
+    "static graph of layer calls to trace; only its inputs and outputs are known. Lesson 10 (functional or "
+    "subclassed) explains the trade-off."
+)
+NO_GRAPH_SEQUENTIAL_MESSAGE = N_(
     "{name} is a Sequential model without a graph of its layers: it has no keras.Input, and the input it was first "
     "called on is not one array (or one of its layers cannot compute its output shape), so Keras runs its {n} layers "
     "one after another ({layers}) without tracing them. Only the model as a whole is known. To get its graph, start "
     "it with keras.Input(shape=...) as its first layer."
 )
-UNBUILT_SEQUENTIAL_MESSAGE = (
+UNBUILT_SEQUENTIAL_MESSAGE = N_(
     "The Sequential model {name!r} has no input shape yet, so it has no graph. Start it with "
     "keras.Input(shape=...) as its first layer, or call it once on data."
 )
@@ -93,11 +100,10 @@ def read(obj: Any) -> LayerGraph:
     tensors = _flat_tensors(obj)
     if tensors:
         return read_tensors(tensors)
-    raise GraphReadError(
-        f"lab.graph() needs a Keras model or a symbolic tensor (the result of calling a layer on "
-        f"keras.Input), not {type(obj).__name__}. Example: x = keras.Input((784,)); y = layers.Dense(64)(x); "
-        f"lab.graph(y)"
-    )
+    raise GraphReadError(_(
+        "lab.graph() needs a Keras model or a symbolic tensor (the result of calling a layer on "
+        "keras.Input), not {kind}. Example: x = keras.Input((784,)); y = layers.Dense(64)(x); "
+        "lab.graph(y)").format(kind=type(obj).__name__))
 
 
 def read_model(model: keras.Model, *, prefix: str = "", path: tuple[str, ...] = (),
@@ -107,7 +113,7 @@ def read_model(model: keras.Model, *, prefix: str = "", path: tuple[str, ...] = 
     functional = functional_of(model)
     if functional is None:
         if isinstance(model, keras.Sequential) and not model.built:
-            raise GraphReadError(UNBUILT_SEQUENTIAL_MESSAGE.format(name=model.name))
+            raise GraphReadError(_(UNBUILT_SEQUENTIAL_MESSAGE).format(name=model.name))
         return _opaque_graph(model, prefix, path, seen)
     nodes = _model_nodes(functional)
     inputs = _flat_tensors(functional.inputs)
@@ -124,22 +130,22 @@ def read_tensors(tensors: Sequence[keras.KerasTensor], *, infos: dict[int, Layer
     graph again and again, and a layer's settings cost more to read than the rest."""
     for t in tensors:
         if getattr(t, "_keras_history", None) is None:
-            raise GraphReadError(
+            raise GraphReadError(_(
                 "This tensor has no layer history: it was not produced by keras.Input or by calling a layer "
-                "on one. Draw a tensor made like: y = layers.Dense(8)(keras.Input((4,)))"
-            )
+                "on one. Draw a tensor made like: y = layers.Dense(8)(keras.Input((4,)))"))
     nodes = _reachable_nodes(tensors)
     inputs = [n.outputs[0] for n in nodes if n.is_input]
     return _build(nodes, inputs, list(tensors), name="graph so far", prefix="", path=(), seen=set(), infos=infos)
 
 
-def no_graph_message(model: Any) -> str:
-    """Why a model without a graph of layer calls (subclassed, or a Sequential run layer by layer) has none."""
+def no_graph_message(model: Any, *, trace: bool = False) -> str:
+    """Why a model without a graph of layer calls (subclassed, or a Sequential run layer by layer) has none
+    (``trace``: said for lab.shapes, which traces rather than draws)."""
     if isinstance(model, keras.Sequential):
         names = [layer.name for layer in model.layers]
         shown = " → ".join(names[:8]) + (" → …" if len(names) > 8 else "")
-        return NO_GRAPH_SEQUENTIAL_MESSAGE.format(name=repr(model.name), n=len(names), layers=shown)
-    return SUBCLASSED_MESSAGE.format(name=model.name)
+        return _(NO_GRAPH_SEQUENTIAL_MESSAGE).format(name=repr(model.name), n=len(names), layers=shown)
+    return _(SUBCLASSED_TRACE_MESSAGE if trace else SUBCLASSED_MESSAGE).format(name=model.name)
 
 
 # -- reading nodes -------------------------------------------------------------------------------------

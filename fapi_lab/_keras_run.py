@@ -19,6 +19,7 @@ from typing import Any
 
 import keras
 
+from ._i18n import _
 from ._keras_adapter import GraphReadError, call_arguments, functional_of, inner_model, keyed_nodes, no_graph_message
 
 __all__ = ["activation_values", "layer_gradient_norms"]
@@ -38,7 +39,8 @@ def _feature_model(model: keras.Model) -> tuple[Any, _Keyed]:
         return cached
     functional = functional_of(model)
     if functional is None:
-        raise GraphReadError(f"{no_graph_message(model)} So only the final output is available: call the model.")
+        raise GraphReadError(_("{why} So only the final output is available: call the model.").format(
+            why=no_graph_message(model)))
     keyed = [(key, node, _flat(node.outputs)) for key, node, _, _ in keyed_nodes(functional)]
     outputs = [t for _, _, outs in keyed for t in outs]
     feature = keras.Model(functional.input, outputs, name=f"{model.name}_features")

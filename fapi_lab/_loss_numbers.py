@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ._i18n import _
+
 __all__ = ["SLIDER_MAX", "SLIDER_MIN", "check_weight", "for_people", "slider_position"]
 
 SLIDER_MIN_EXPONENT, SLIDER_MAX_EXPONENT = -2, 2
@@ -21,10 +23,12 @@ SLIDER_MIN, SLIDER_MAX = 10.0 ** SLIDER_MIN_EXPONENT, 10.0 ** SLIDER_MAX_EXPONEN
 def check_weight(name: str, value: Any) -> float:
     """A loss weight as a float, or a ValueError that says what a weight may be."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
-        raise ValueError(f"the weight of {name!r} must be a number >= 0, not {value!r}")
+        raise ValueError(_("the weight of {name!r} must be a number >= 0, not {value!r}").format(name=name,
+                                                                                               value=value))
     value = float(value)
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"the weight of {name!r} must be a finite number >= 0, not {value}")
+        raise ValueError(_("the weight of {name!r} must be a finite number >= 0, not {value}").format(name=name,
+                                                                                                   value=value))
     return value
 
 

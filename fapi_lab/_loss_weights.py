@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _keras_adapter as adapter
 from ._arrays import n_samples, take
+from ._i18n import _, ngettext
 from ._loss_numbers import SLIDER_MAX_EXPONENT, SLIDER_MIN_EXPONENT, check_weight, for_people, slider_position
 
 __all__ = ["LossWeightLab", "WeightedLoss", "loss_weights"]
@@ -78,13 +79,15 @@ def _as_dict(value: Any, names: Sequence[str], what: str) -> dict[str, Any] | No
     if isinstance(value, Mapping):
         unknown = sorted(set(value) - set(names))
         if unknown:
-            raise ValueError(f"{what} names outputs the model does not have: {unknown}; its outputs are {list(names)}")
+            raise ValueError(_("{what} names outputs the model does not have: {unknown}; its outputs are {names}")
+                             .format(what=what, unknown=unknown, names=list(names)))
         return dict(value)
     if isinstance(value, str) or not isinstance(value, Sequence):
         value = [value] * len(names) if what == "losses" and len(names) == 1 else [value]
     if len(value) != len(names):
-        raise ValueError(f"{what} has {len(value)} entries but the model has {len(names)} outputs {list(names)}; "
-                         f"give one per output, as a list in output order or a dict keyed by output name")
+        raise ValueError(_("{what} has {n} entries but the model has {outputs} outputs {names}; give one per output, "
+                           "as a list in output order or a dict keyed by output name")
+                         .format(what=what, n=len(value), outputs=len(names), names=list(names)))
     return dict(zip(names, value, strict=True))
 
 
@@ -104,20 +107,22 @@ def _check_lengths(x: Any, y: dict[str, np.ndarray], what: str) -> None:
     n = n_samples(x)
     short = {name: len(v) for name, v in y.items() if len(v) != n}
     if short:
-        said = ", ".join(f"{name!r} has {k}" for name, k in short.items())
-        raise ValueError(f"{what}: x has {n} samples but the targets do not: {said}. Give one target per sample "
-                         f"(the same number of rows in x and in every output's y).")
+        said = ", ".join(_("{name!r} has {n}").format(name=name, n=k) for name, k in short.items())
+        raise ValueError(_("{what}: x has {n} samples but the targets do not: {said}. Give one target per sample "
+                           "(the same number of rows in x and in every output's y).").format(what=what, n=n, said=said))
 
 
 def _by_output(y: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
     if isinstance(y, Mapping):
         missing = [n for n in names if n not in y]
         if missing:
-            raise ValueError(f"y has no targets for outputs {missing}; its keys are {sorted(y)}")
+            raise ValueError(_("y has no targets for outputs {missing}; its keys are {keys}").format(missing=missing,
+                                                                                                    keys=sorted(y)))
         return {n: np.asarray(y[n]) for n in names}
     if isinstance(y, list | tuple) and len(y) == len(names):
         return {n: np.asarray(v) for n, v in zip(names, y, strict=True)}
-    raise ValueError(f"y must give one target array per output {list(names)}: a list in output order or a dict")
+    raise ValueError(_("y must give one target array per output {names}: a list in output order or a dict")
+                     .format(names=list(names)))
 
 
 def _deserialize_metrics(value: Any) -> Any:
@@ -161,19 +166,21 @@ class LossWeightLab(widgets.VBox):
         keras = _keras()
         names = output_names(model)
         if len(names) < 2:
-            raise ValueError(f"{model.name!r} has {len(names)} output: there is nothing to weigh. The loss-weight "
-                             f"lab is for models with two or more outputs (lesson 5).")
+            text = ("{name!r} has {n} output: there is nothing to weigh. The loss-weight lab is for models with two "
+                    "or more outputs (lesson 5).")
+            raise ValueError(ngettext(text, text, len(names)).format(name=model.name, n=len(names)))
         compiled_loss, compiled_weights = adapter.compiled_losses(model)
         self.warnings: list[str] = []
         if isinstance(compiled_loss, list | tuple) and isinstance(compiled_weights, Mapping):
-            self.warnings.append(
+            self.warnings.append(_(
                 "This model was compiled with a LIST of losses and a DICT of loss_weights. Keras pairs them by "
                 "position, not by name, so the weights may be applied to the wrong outputs without any error. "
-                "Use lists with lists or dicts with dicts.")
+                "Use lists with lists or dicts with dicts."))
         loss_spec = losses if losses is not None else compiled_loss
         if loss_spec is None:
-            raise ValueError(f"{model.name!r} is not compiled and no losses were given: pass losses=[...] (one per "
-                             f"output, in the order {names}) or a dict keyed by output name")
+            raise ValueError(_("{name!r} is not compiled and no losses were given: pass losses=[...] (one per "
+                               "output, in the order {names}) or a dict keyed by output name")
+                             .format(name=model.name, names=names))
         self.names = names
         self.losses = {n: keras.losses.get(v) for n, v in _as_dict(loss_spec, names, "losses").items()}
         weight_spec = weights if weights is not None else compiled_weights
@@ -194,7 +201,8 @@ class LossWeightLab(widgets.VBox):
             x_val, y_val = validation_data
         else:
             if not 0 < validation_split < 1:
-                raise ValueError(f"validation_split must be between 0 and 1, not {validation_split!r}")
+                raise ValueError(_("validation_split must be between 0 and 1, not {value!r}")
+                                 .format(value=validation_split))
             cut = n - max(1, round(n * validation_split))
             self.x_train, self.y_train = take(x, np.arange(cut)), take(y, np.arange(cut))
             x_val, y_val = take(x, np.arange(cut, n)), take(y, np.arange(cut, n))
@@ -224,9 +232,9 @@ class LossWeightLab(widgets.VBox):
                                  f"</small>", layout=widgets.Layout(width="240px"))
             rows.append(widgets.HBox([label, slider, box]))
         self._readout = widgets.HTML()
-        self._epochs = widgets.BoundedIntText(value=3, min=1, max=500, description="epochs",
+        self._epochs = widgets.BoundedIntText(value=3, min=1, max=500, description=_("epochs"),
                                               layout=widgets.Layout(width="150px"))
-        self._train = widgets.Button(description="train with these weights", button_style="primary",
+        self._train = widgets.Button(description=_("train with these weights"), button_style="primary",
                                      layout=widgets.Layout(width="220px"))
         self._train.on_click(lambda _: self.train(self._epochs.value))
         self._message = widgets.HTML("".join(_note(w) for w in self.warnings))
@@ -243,7 +251,7 @@ class LossWeightLab(widgets.VBox):
     def set_weight(self, name: str, value: float) -> None:
         """Set one output's loss weight (also moves its slider)."""
         if name not in self.variables:
-            raise KeyError(f"no output {name!r}; outputs are {self.names}")
+            raise KeyError(_("no output {name!r}; outputs are {names}").format(name=name, names=self.names))
         value = check_weight(name, value)
         if self._sliders[name].value != value:
             self._sliders[name].value = value  # its observer assigns the variable
@@ -307,7 +315,8 @@ class LossWeightLab(widgets.VBox):
             self.model.fit(self.x_train, self.y_train, epochs=epochs, batch_size=self.batch_size, verbose=0,
                            callbacks=[Record()])
         except Exception as exc:  # shown in the panel, where the student is looking; then raised
-            self._message.value = _note(f"Training failed: {type(exc).__name__}: {exc}", error=True)
+            failed = _("Training failed: {kind}: {error}").format(kind=type(exc).__name__, error=exc)
+            self._message.value = _note(failed, error=True)
             raise
         finally:
             self._train.disabled = False
@@ -357,19 +366,24 @@ class LossWeightLab(widgets.VBox):
             f"<td style='text-align:right'>= {v['weighted']:.4g}</td>"
             f"<td style='text-align:right'>{100 * v['weighted'] / total:.0f}%</td></tr>"
             for i, (n, v) in enumerate(r.items()))
-        regularization, formula = "", "Σ weight × loss"
+        regularization, formula = "", _("Σ weight × loss")
         if self.regularization:
-            formula = "Σ weight × loss + regularization"
-            regularization = (f"<tr><td>regularization</td><td></td><td></td><td style='text-align:right'>"
+            formula = _("Σ weight × loss + regularization")
+            word = _("regularization")
+            regularization = (f"<tr><td>{word}</td><td></td><td></td><td style='text-align:right'>"
                               f"= {self.regularization:.4g}</td><td style='text-align:right'>"
                               f"{100 * self.regularization / total:.0f}%</td></tr>")
         top = max(r, key=lambda n: r[n]["weighted"])
-        verdict = (f"<b>{html.escape(top)}</b> dominates the total ({100 * r[top]['weighted'] / total:.0f}%)"
-                   if r[top]["weighted"] / total > 0.6 else "no single head dominates")
+        verdict = (_("{name} dominates the total ({share:.0f}%)").format(
+            name=f"<b>{html.escape(top)}</b>", share=100 * r[top]["weighted"] / total)
+                   if r[top]["weighted"] / total > 0.6 else _("no single head dominates"))
+        heads = "".join(f"<th>{h}</th>" for h in (_("output"), _("loss (validation)"), _("weight"), _("weighted"),
+                                                   _("share")))
+        summary = _("total loss = {formula} = {total}; {verdict}").format(
+            formula=formula, total=f"<b>{self.total:.4g}</b>", verdict=verdict)
         return (f"<div style='display:flex;width:100%;max-width:640px;border:1px solid #cbd5e1'>{bar}</div>"
-                "<table><thead><tr><th>output</th><th>loss (validation)</th><th>weight</th><th>weighted</th>"
-                f"<th>share</th></tr></thead><tbody>{rows}{regularization}</tbody></table>"
-                f"<div>total loss = {formula} = <b>{self.total:.4g}</b>; {verdict}</div>")
+                f"<table><thead><tr>{heads}</tr></thead><tbody>{rows}{regularization}</tbody></table>"
+                f"<div>{summary}</div>")
 
     def _draw(self) -> None:
         self._plot.value = self._curves_svg()
@@ -381,15 +395,16 @@ class LossWeightLab(widgets.VBox):
         panels = []
         for name in self.names:
             series = [(k, run.losses[name]) for k, run in enumerate(self.runs) if run.losses.get(name)]
-            panels.append(_panel(f"{name} loss", series, w, h, pad))
+            panels.append(_panel(_("{name} loss").format(name=name), series, w, h, pad))
         a, b = self.names[0], self.names[1]
         points = [(k, run.losses[a][-1], run.losses[b][-1]) for k, run in enumerate(self.runs)
                   if run.losses.get(a) and run.losses.get(b)]
-        panels.append(_scatter(f"final {a} vs {b} loss", points, w, h, pad))
+        panels.append(_scatter(_("final {a} vs {b} loss").format(a=a, b=b), points, w, h, pad))
         legend = " ".join(
-            f"<span style='color:{_COLOURS[k % len(_COLOURS)]}'>■ run {k + 1}: "
-            f"{html.escape(', '.join(f'{n}={v:g}' for n, v in run.weights.items()))}</span>"
-            for k, run in enumerate(self.runs))
+            f"<span style='color:{_COLOURS[k % len(_COLOURS)]}'>■ "
+            + _("run {k}: {weights}").format(k=k + 1, weights=html.escape(", ".join(f"{n}={v:g}" for n, v in
+                                                                                   run.weights.items())))
+            + "</span>" for k, run in enumerate(self.runs))
         return f"<div style='display:flex;flex-wrap:wrap;gap:6px'>{''.join(panels)}</div><div>{legend}</div>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
@@ -429,7 +444,7 @@ def _panel(title: str, series: list[tuple[int, list[float]]], w: int, h: int, pa
         body += f"<polyline points='{pts}' fill='none' stroke='{colour}' stroke-width='1.6'/>"
         body += "".join(f"<circle cx='{x(i):.1f}' cy='{y(v):.1f}' r='2' fill='{colour}'/>"
                         for i, v in enumerate(s) if math.isfinite(v))
-    return _frame(title, w, h, pad, body, ylo, yhi, "epoch")
+    return _frame(title, w, h, pad, body, ylo, yhi, _("epoch"))
 
 
 def _scatter(title: str, points: list[tuple[int, float, float]], w: int, h: int, pad: int) -> str:
@@ -437,8 +452,9 @@ def _scatter(title: str, points: list[tuple[int, float, float]], w: int, h: int,
     xlo, xhi, xr = _scale([p[1] for p in points], 0, 1)
     def x(v: float) -> float:
         return pad + 6 + (1 - xr(v)) * (w - pad - 18)
+    run = _("run {k}")
     body = "".join(f"<circle cx='{x(a):.1f}' cy='{y(b):.1f}' r='4' fill='{_COLOURS[k % len(_COLOURS)]}'>"
-                   f"<title>run {k + 1}</title></circle>" for k, a, b in points
+                   f"<title>{run.format(k=k + 1)}</title></circle>" for k, a, b in points
                    if math.isfinite(a) and math.isfinite(b))
     return _frame(title, w, h, pad, body, ylo, yhi, f"{xlo:.3g} … {xhi:.3g}")
 

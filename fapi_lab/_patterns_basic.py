@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from numbers import Integral
 from typing import Any
 
+from ._i18n import _
 from ._quiet import quiet as _quiet
 from ._synthetic import _int_arg, _require
 
@@ -42,23 +43,28 @@ Shape = tuple[int, ...]
 
 # -- argument checks ---------------------------------------------------------------------------------------------
 def _bool_arg(name: str, value: Any) -> bool:
-    _require(isinstance(value, bool), name, value, "True or False")
+    _require(isinstance(value, bool), name, value, _("True or False"))
     return value
 
 
 def _name_arg(name: str, value: Any) -> str:
     _require(isinstance(value, str) and value.isidentifier(), name, value,
-             "a non-empty name made of letters, digits and underscores")
+             _("a non-empty name made of letters, digits and underscores"))
     return value
 
 
 def _shape_arg(name: str, value: Any, *, rank: int, min_size: int = 1, channels: int | None = None) -> Shape:
     """Check an input shape such as ``(height, width, channels)``: positive ints, spatial dims >= min_size."""
-    accepted = f"a tuple of {rank} positive integers"
-    if min_size > 1:
-        accepted += f" whose first {rank - 1} are >= {min_size}"
-    if channels is not None:
-        accepted += f" and whose last is {channels}"
+    if min_size > 1 and channels is not None:
+        accepted = _("a tuple of {rank} positive integers whose first {first} are >= {min_size} and whose last is "
+                     "{channels}")
+    elif min_size > 1:
+        accepted = _("a tuple of {rank} positive integers whose first {first} are >= {min_size}")
+    elif channels is not None:
+        accepted = _("a tuple of {rank} positive integers and whose last is {channels}")
+    else:
+        accepted = _("a tuple of {rank} positive integers")
+    accepted = accepted.format(rank=rank, first=rank - 1, min_size=min_size, channels=channels)
     ok = isinstance(value, tuple | list) and len(value) == rank
     ok = ok and all(isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in value)
     ok = ok and all(d >= min_size for d in value[:-1])
@@ -108,7 +114,7 @@ def sequential_mlp(
     """
     input_dim = _int_arg("input_dim", input_dim)
     ok = isinstance(hidden_units, Sequence) and not isinstance(hidden_units, str) and len(hidden_units) > 0
-    _require(ok, "hidden_units", hidden_units, "a non-empty sequence of positive integers, e.g. (64, 64)")
+    _require(ok, "hidden_units", hidden_units, _("a non-empty sequence of positive integers, e.g. (64, 64)"))
     units = [_int_arg("hidden_units", u) for u in hidden_units]
     num_classes = _int_arg("num_classes", num_classes)
     activation = _activation(logits, "softmax" if num_classes > 1 else "sigmoid")

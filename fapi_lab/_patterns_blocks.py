@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._i18n import _
 from ._patterns_basic import Shape, _activation, _bool_arg, _name_arg, _shape_arg
 from ._quiet import quiet as _quiet
 from ._synthetic import _int_arg, _require
@@ -59,7 +60,7 @@ def toy_resnet(*, logits: bool = True) -> keras.Model:
 
 def _feature_map(x: Any, argument: str = "x") -> tuple[int | None, ...]:
     shape = getattr(x, "shape", None)
-    _require(shape is not None and len(shape) == 4, argument, x, "a 4-D tensor (batch, height, width, channels)")
+    _require(shape is not None and len(shape) == 4, argument, x, _("a 4-D tensor (batch, height, width, channels)"))
     return tuple(shape)
 
 
@@ -85,8 +86,8 @@ def residual_block(x: Any, filters: int, *, projection: bool = False, name: str 
     name = _name_arg("name", name)
     if not projection:
         _require(shape[-1] == filters, "filters", filters,
-                 f"{shape[-1]} (the channels of x): an identity shortcut adds x unchanged, so the shapes must "
-                 "agree; use projection=True to change the shape")
+                 _("{channels} (the channels of x): an identity shortcut adds x unchanged, so the shapes must "
+                   "agree; use projection=True to change the shape").format(channels=shape[-1]))
     convs = 2 if projection else 3
     y = x
     for i in range(1, convs + 1):
@@ -181,7 +182,7 @@ def _deep_stack(depth: int, units: int, input_dim: int, activation: str, *, resi
     units = _int_arg("units", units)
     input_dim = _int_arg("input_dim", input_dim)
     _require(activation in ("sigmoid", "tanh", "relu", "linear"), "activation", activation,
-             "one of 'sigmoid', 'tanh', 'relu', 'linear'")
+             _("one of 'sigmoid', 'tanh', 'relu', 'linear'"))
     inputs = keras.Input(shape=(input_dim,), name="features")
     x = layers.Dense(units, name="stem")(inputs)
     for i in range(1, depth + 1):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from numbers import Integral
 from typing import Any
 
+from ._i18n import _
 from ._patterns_basic import Shape
 from ._quiet import quiet as _quiet
 from ._synthetic import _int_arg, _require
@@ -106,7 +107,7 @@ class CustomRNN(keras.layers.Layer):
 
     def build(self, input_shape: Shape) -> None:
         _require(len(input_shape) == 3 and input_shape[1] is not None, "input_shape", input_shape,
-                 "(batch, timesteps, features) with a fixed number of timesteps")
+                 _("(batch, timesteps, features) with a fixed number of timesteps"))
         self.projection_1.build((input_shape[0], input_shape[-1]))
         self.projection_2.build((input_shape[0], self.units))
 
@@ -142,7 +143,7 @@ def custom_rnn_model(
     """
     valid_batch = batch_size is None or (isinstance(batch_size, Integral) and not isinstance(batch_size, bool)
                                          and batch_size >= 1)
-    _require(valid_batch, "batch_size", batch_size, "a positive integer or None")
+    _require(valid_batch, "batch_size", batch_size, _("a positive integer or None"))
     timesteps = _int_arg("timesteps", timesteps, minimum=3)
     input_dim = _int_arg("input_dim", input_dim)
     units = _int_arg("units", units)

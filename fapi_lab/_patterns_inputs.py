@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ._i18n import _
 from ._patterns_basic import Shape
 from ._quiet import quiet as _quiet
 from ._synthetic import _int_arg, _require
@@ -32,7 +33,7 @@ def _input_specs(model: keras.Model) -> list[tuple[str, tuple[int | None, ...], 
         return [(t.name, tuple(t.shape), str(t.dtype)) for t in tensors]
     specs = model.input_spec if isinstance(model.input_spec, list) else [model.input_spec]
     _require(bool(specs) and all(s is not None and s.shape is not None for s in specs), "model", model.name,
-             "a built model: call it once or build(input_shape) first")
+             _("a built model: call it once or build(input_shape) first"))
     return [(f"input_{i}" if len(specs) > 1 else "input", tuple(s.shape), str(s.dtype or "float32"))
             for i, s in enumerate(specs)]
 
@@ -70,7 +71,8 @@ def _fitting_length(model: keras.Model, specs: list[tuple[str, tuple[int | None,
         except ValueError:
             continue
         return length
-    raise ValueError(f"model {model.name!r} accepts none of the sequence lengths {_LENGTHS}; pass length=")
+    raise ValueError(_("model {name!r} accepts none of the sequence lengths {lengths}; pass length=").format(
+        name=model.name, lengths=_LENGTHS))
 
 
 def example_inputs(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from ._i18n import _
 from ._patterns_basic import Shape, _bool_arg, _shape_arg
 from ._quiet import quiet as _quiet
 from ._synthetic import _int_arg, _require
@@ -173,7 +174,7 @@ def vgg19_features(
         include_top = full_size
     _bool_arg("include_top", include_top)
     _require(full_size or not include_top, "include_top", include_top,
-             "False (or None) unless input_shape is (224, 224, 3): the classifier top needs 224x224 images")
+             _("False (or None) unless input_shape is (224, 224, 3): the classifier top needs 224x224 images"))
     image = keras.Input(shape=input_shape, name="image")
     vgg19 = keras.applications.VGG19(weights=None, include_top=include_top, input_tensor=image)
     features_list = [layer.output for layer in vgg19.layers]

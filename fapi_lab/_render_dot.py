@@ -23,6 +23,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ._i18n import N_, _, ngettext
 from ._layergraph import Frame, LayerGraph, Node, Shape
 
 __all__ = [
@@ -67,9 +68,9 @@ PALETTE = {
 }
 SHARED_COLOURS = ("#fde68a", "#a5f3fc", "#fbcfe8", "#bbf7d0", "#c7d2fe", "#fed7aa")
 EDGE_ROLES = {  # how an edge that is not a plain input looks (DOT attributes; the built-in layout follows them)
-    "mask": {"color": "#0891b2", "style": "dotted", "tooltip": "mask"},
-    "unused": {"color": "#94a3b8", "style": "dashed", "tooltip": "passed to the model, which does not use it"},
-}
+    "mask": {"color": "#0891b2", "style": "dotted", "tooltip": N_("mask")},
+    "unused": {"color": "#94a3b8", "style": "dashed", "tooltip": N_("passed to the model, which does not use it")},
+}  # tooltips are marked texts: show them with _()
 MERGE_SYMBOL = {  # a symbol before the class name; Dot has none ("· Dot" reads as a stray dot)
     "Add": "+", "Subtract": "−", "Multiply": "×", "Average": "mean", "Maximum": "max", "Minimum": "min",
     "Concatenate": "‖",
@@ -91,9 +92,11 @@ class GraphOptions:
 
     def __post_init__(self) -> None:
         if self.direction not in ("TB", "LR"):
-            raise ValueError(f"direction must be 'TB' (top-down) or 'LR' (left-right), not {self.direction!r}")
+            raise ValueError(_("direction must be 'TB' (top-down) or 'LR' (left-right), not {value!r}")
+                             .format(value=self.direction))
         if self.depth is not None and (not isinstance(self.depth, int) or self.depth < 0):
-            raise ValueError(f"depth must be a whole number >= 0, or None to expand every level; got {self.depth!r}")
+            raise ValueError(_("depth must be a whole number >= 0, or None to expand every level; got {value!r}")
+                             .format(value=self.depth))
 
 
 @dataclass(frozen=True)
@@ -113,12 +116,12 @@ class DotFailed(DotNotFound):
     SVG. A :class:`DotNotFound`, so every fallback written for a missing ``dot`` covers it too."""
 
 
-DOT_MESSAGES = {
-    "missing": "Graphviz's dot program is not installed",
-    "start": "Graphviz's dot program could not be started ({error})",
-    "slow": "Graphviz's dot did not finish within {limit:g} s",
-    "failed": "Graphviz's dot failed (exit status {status}{detail})",
-    "garbage": "Graphviz's dot printed something that is not an SVG picture",
+DOT_MESSAGES = {  # marked texts: show them with _()
+    "missing": N_("Graphviz's dot program is not installed"),
+    "start": N_("Graphviz's dot program could not be started ({error})"),
+    "slow": N_("Graphviz's dot did not finish within {limit:g} s"),
+    "failed": N_("Graphviz's dot failed (exit status {status}{detail})"),
+    "garbage": N_("Graphviz's dot printed something that is not an SVG picture"),
 }
 
 
@@ -158,8 +161,9 @@ def frame_title(key: str, frames: Mapping[str, Frame]) -> tuple[str, str]:
     """(bold part, plain part) of the title of the frame around container ``key``."""
     frame = frames.get(key)
     if frame is None or frame.kind == "model":
-        return f"{COLLAPSIBLE} {key.rsplit('/', 1)[-1]}", "nested model"
-    return f"{COLLAPSIBLE} {frame.name}", f"block · {frame.n_layers} layers"
+        return f"{COLLAPSIBLE} {key.rsplit('/', 1)[-1]}", _("nested model")
+    n = frame.n_layers
+    return f"{COLLAPSIBLE} {frame.name}", ngettext("block · {n} layers", "block · {n} layers", n).format(n=n)
 
 
 def layer_count(node: Node) -> int:
@@ -220,13 +224,15 @@ def _title(node: Node, output_name: str | None) -> str:
     if kind == "op":
         return f"ops.{node.name.split('#')[0]}" if cls.lower() == node.name.split("#")[0] else f"ops · {cls}"
     if kind == "model":
-        return f"{cls} (model)"
+        return _("{cls} (model)").format(cls=cls)
     if kind == "group":
-        return f"block · {layer_count(node)} layers · {format_count(node.layer.params)} params"
+        n = layer_count(node)
+        return ngettext("block · {n} layers · {params} params", "block · {n} layers · {params} params", n).format(
+            n=n, params=format_count(node.layer.params))
     if kind == "subclassed":
-        return f"{cls} (subclassed: no inner graph)"
+        return _("{cls} (subclassed: no inner graph)").format(cls=cls)
     if kind == "nograph":
-        return f"{cls} (no graph: Keras ran it layer by layer)"
+        return _("{cls} (no graph: Keras ran it layer by layer)").format(cls=cls)
     if node.is_merge:
         return f"{MERGE_SYMBOL.get(cls, '')} {cls}".strip()
     return cls
@@ -250,7 +256,7 @@ def label_rows(node: Node, options: GraphOptions, output_name: str | None) -> li
     if options.show_activations and node.layer.activation:
         detail += f" · {node.layer.activation}"
     if node.class_name == "Dot" and node.layer.config.get("normalize"):
-        detail += " · cosine"
+        detail += " · " + _("cosine")
     rows.append(LabelRow(detail, "detail"))
     if node.shared:
         rows.append(LabelRow(_calls_text(node), "small"))
@@ -259,26 +265,28 @@ def label_rows(node: Node, options: GraphOptions, output_name: str | None) -> li
     if options.show_dtypes and node.output_dtypes:
         rows.append(LabelRow(", ".join(dict.fromkeys(node.output_dtypes)), "small"))
     if options.show_params and node.kind != "input":
-        extra = " (shared)" if node.reused and node.layer.params else ""
-        rows.append(LabelRow(f"{node.layer.params:,} params{extra}", "small"))
+        params = _("{params:,} params (shared)") if node.reused and node.layer.params else _("{params:,} params")
+        rows.append(LabelRow(params.format(params=node.layer.params), "small"))
     if options.show_trainable and node.kind not in ("input", "op"):
-        rows.append(LabelRow("trainable" if node.layer.trainable else "frozen", "small"))
+        rows.append(LabelRow(_("trainable") if node.layer.trainable else _("frozen"), "small"))
     if output_name is not None:
-        rows.append(LabelRow(f"output “{output_name}”", "output"))
+        rows.append(LabelRow(_("output “{name}”").format(name=output_name), "output"))
     return rows
 
 
 def _calls_text(node: Node) -> str:
     """Which call of a layer called more than once: weights shared only when it has weights."""
+    i, n = node.call_index + 1, node.n_calls
     if node.layer.params:
-        return f"call {node.call_index + 1} of {node.n_calls} · shared weights"
-    times = "twice" if node.n_calls == 2 else f"{node.n_calls} times"
-    return f"called {times}: call {node.call_index + 1}"
+        return _("call {i} of {n} · shared weights").format(i=i, n=n)
+    if n == 2:
+        return _("called twice: call {i}").format(i=i)
+    return ngettext("called {n} times: call {i}", "called {n} times: call {i}", n).format(n=n, i=i)
 
 
 def same_layer_text(node: Node) -> str:
     """What the dashed line between two calls of one layer says."""
-    return "same weights" if node.layer.params else "same layer"
+    return _("same weights") if node.layer.params else _("same layer")
 
 
 _DOT_ROW = {
@@ -332,9 +340,9 @@ def shared_fills(graph: LayerGraph) -> dict[int, str]:
 
 
 def output_names_by_key(graph: LayerGraph) -> dict[str, str]:
-    names = graph.output_names or tuple(k for k, _ in graph.outputs)
+    names = graph.output_names or tuple(k for k, _index in graph.outputs)
     found: dict[str, str] = {}
-    for (key, _), name in zip(graph.outputs, names, strict=False):
+    for (key, _index), name in zip(graph.outputs, names, strict=False):
         found.setdefault(key, name)
     return found
 
@@ -475,9 +483,9 @@ def to_dot(graph: LayerGraph, options: GraphOptions | None = None, colours: Node
             continue
         attrs: dict[str, str] = {}
         if e.role != "input":
-            attrs.update(EDGE_ROLES[e.role])
+            attrs.update(EDGE_ROLES[e.role], tooltip=_(EDGE_ROLES[e.role]["tooltip"]))
         elif (e.src, e.dst) in skips:
-            attrs.update(color="#ea580c", penwidth="2", style="bold", tooltip="skip (residual) connection")
+            attrs.update(color="#ea580c", penwidth="2", style="bold", tooltip=_("skip (residual) connection"))
         lines.append(f"  {ids[e.src]} -> {ids[e.dst]}" + (f" [{_attr_list(attrs)}]" if attrs else "") + ";")
     # make weight sharing visible: a dashed line between consecutive calls of one layer
     by_layer: dict[int, list[Node]] = {}
@@ -486,7 +494,7 @@ def to_dot(graph: LayerGraph, options: GraphOptions | None = None, colours: Node
             by_layer.setdefault(n.layer.uid, []).append(n)
     for calls in by_layer.values():
         for a, b in itertools.pairwise(calls):
-            same = same_layer_text(a)
+            same = _dot_string(same_layer_text(a))
             lines.append(f'  {ids[a.key]} -> {ids[b.key]} [style=dashed, dir=none, constraint=false, '
                          f'color="#b45309", tooltip="{same}", label=" {same}", fontsize=8, '
                          f'fontcolor="#b45309"];')
@@ -514,21 +522,21 @@ def dot_to_svg(dot_source: str, *, timeout: float | None = None) -> str:
     timeout = DOT_TIME_LIMIT if timeout is None else timeout
     exe = shutil.which("dot")
     if exe is None:
-        raise DotNotFound(DOT_MESSAGES["missing"])
+        raise DotNotFound(_(DOT_MESSAGES["missing"]))
     try:
         proc = subprocess.Popen([exe, "-Tsvg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=os.name == "posix")
     except OSError as exc:
-        raise DotFailed(DOT_MESSAGES["start"].format(error=exc)) from None
+        raise DotFailed(_(DOT_MESSAGES["start"]).format(error=exc)) from None
     try:
         out, err = proc.communicate(dot_source.encode(), timeout=timeout)
     except subprocess.TimeoutExpired:
         _stop(proc)
-        raise DotFailed(DOT_MESSAGES["slow"].format(limit=timeout)) from None
+        raise DotFailed(_(DOT_MESSAGES["slow"]).format(limit=timeout)) from None
     if proc.returncode != 0:
         first = next((line.strip() for line in err.decode(errors="replace").splitlines() if line.strip()), "")
-        raise DotFailed(DOT_MESSAGES["failed"].format(status=proc.returncode, detail=f": {first[:160]}" if first
-                                                      else ""))
+        raise DotFailed(_(DOT_MESSAGES["failed"]).format(status=proc.returncode, detail=f": {first[:160]}" if first
+                                                         else ""))
     svg = out.decode(errors="replace")
     start = svg.find("<svg")
     svg = svg[start:] if start >= 0 else ""
@@ -537,7 +545,7 @@ def dot_to_svg(dot_source: str, *, timeout: float | None = None) -> str:
     except ET.ParseError:
         ok = False
     if not ok:
-        raise DotFailed(DOT_MESSAGES["garbage"])
+        raise DotFailed(_(DOT_MESSAGES["garbage"]))
     return svg
 
 

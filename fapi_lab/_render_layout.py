@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ._i18n import _
 from ._layergraph import Edge, LayerGraph, Node
 from ._layout_order import frames_around, order, place, ranks
 from ._render_dot import (
@@ -161,7 +162,8 @@ def layout_svg(graph: LayerGraph, options: GraphOptions | None = None, colours: 
     if n == 0:
         return ('<svg width="120px" height="40px" viewBox="0 0 120 40" xmlns="http://www.w3.org/2000/svg">'
                 f'<title>{_esc(graph.name)}</title><text x="8" y="24" font-size="12" '
-                'font-family="Helvetica, Arial, sans-serif" fill="#64748b">(empty graph)</text></svg>')
+                'font-family="Helvetica, Arial, sans-serif" fill="#64748b">'
+                + _esc(_("(empty graph)")) + '</text></svg>')
     ids = node_ids(graph)
     index = {node.key: i for i, node in enumerate(nodes)}
     outputs = output_names_by_key(graph)
@@ -446,10 +448,11 @@ class _Picture:
         if ch.edge.role in EDGE_ROLES:  # a mask, or an argument the nested model ignores: as the DOT picture
             look = EDGE_ROLES[ch.edge.role]
             colour, width, cls = look["color"], "1.2", f"edge {ch.edge.role}"
-            what = f"{src} → {dst}: {look['tooltip']}"
+            what = f"{src} → {dst}: {_(look['tooltip'])}"
             dash = ' stroke-dasharray="2 3"' if look["style"] == "dotted" else ' stroke-dasharray="5 4"'
         elif ch.skip:
-            colour, width, cls, what = "#ea580c", "2.2", "edge skip", f"{src} → {dst}: skip (residual) connection"
+            colour, width, cls = "#ea580c", "2.2", "edge skip"
+            what = f"{src} → {dst}: " + _("skip (residual) connection")
         else:
             colour, width, cls, what = "#64748b", "1.2", "edge", f"{src} → {dst}"
         head = " ".join(self.pt(*q) for q in (tip, (end[0] - half, end[1]), (end[0] + half, end[1])))
@@ -492,7 +495,8 @@ class _Picture:
             label = self.label(apex + 4, mid + 3, start=True) if self.tb else self.label(apex + 12, mid)
         colour, same = "#b45309", same_layer_text(nodes[a])
         self.edges.append(
-            f'<g class="edge shared"><title>{_esc(nodes[a].key)} and {_esc(nodes[b].key)}: {same}</title>'
+            '<g class="edge shared"><title>' + _esc(_("{a} and {b}: {same}").format(a=nodes[a].key, b=nodes[b].key,
+                                                                                  same=same)) + '</title>'
             f'<path d="{line}" fill="none" stroke="{colour}" stroke-width="1.2" stroke-dasharray="5 4"/>'
             f'<text {label} font-size="{_num(_SHARED_FONT)}" fill="{colour}">{same}</text></g>')
 

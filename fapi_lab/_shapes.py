@@ -20,6 +20,8 @@ import traitlets
 
 from . import _keras_adapter as adapter
 from ._formulas import FORMULAS, raw_formula
+from ._i18n import _
+from ._labels_text import table_labels
 from ._layergraph import LayerGraph, Node, Shape, flatten
 from ._render_dot import format_shape
 
@@ -49,11 +51,11 @@ def _explain_row(node: Node) -> tuple[str, str, bool]:
     the layer's real count; otherwise, or when no formula knows the layer or its settings, the row says so and
     shows Keras's numbers alone."""
     if node.kind == "model":
-        return (f"a nested model called like a layer: its own layers turn "
-                f"{', '.join(format_shape(s) for s in node.input_shapes)} into "
-                f"{', '.join(format_shape(s) for s in node.output_shapes)}", "", True)
+        return (_("a nested model called like a layer: its own layers turn {inputs} into {outputs}").format(
+            inputs=", ".join(format_shape(s) for s in node.input_shapes),
+            outputs=", ".join(format_shape(s) for s in node.output_shapes)), "", True)
     if node.kind == "subclassed":
-        return ("a subclassed model: Keras only knows what comes in and out, not the steps inside", "", False)
+        return (_("a subclassed model: Keras only knows what comes in and out, not the steps inside"), "", False)
     try:
         found = raw_formula(node)
     except (KeyError, TypeError, IndexError, ValueError, ZeroDivisionError, AttributeError):
@@ -66,12 +68,13 @@ def _explain_row(node: Node) -> tuple[str, str, bool]:
     if found is None:
         ins = ", ".join(format_shape(s) for s in node.input_shapes)
         outs = ", ".join(format_shape(s) for s in node.output_shapes)
-        what = "keras.ops call" if node.kind == "op" else node.class_name
-        return (f"{what}: {ins} → {outs} (no formula is known for this layer type or these settings; Keras "
-                f"computed the shape)", "", False)
+        what = _("keras.ops call") if node.kind == "op" else node.class_name
+        return (_("{what}: {inputs} → {outputs} (no formula is known for this layer type or these settings; Keras "
+                  "computed the shape)").format(what=what, inputs=ins, outputs=outs), "", False)
     params = found.params_text
     if node.reused and node.layer.params:
-        params = f"0 (shares the weights of an earlier call{'; ' + params if params else ''})"
+        params = _("0 (shares the weights of an earlier call; {params})").format(params=params) if params else \
+            _("0 (shares the weights of an earlier call)")
     return found.text, params, True
 
 
@@ -91,7 +94,7 @@ class ShapeTrace:
         for r in self.rows:
             if r.call == call:
                 return r
-        raise KeyError(f"no layer call {call!r} in this trace")
+        raise KeyError(_("no layer call {call!r} in this trace").format(call=call))
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -100,14 +103,14 @@ class ShapeTrace:
         return f"ShapeTrace({self.graph.name!r}: {len(self.rows)} layer calls, {self.total_params:,} params)"
 
     def __str__(self) -> str:
-        head = ("call", "layer", "output shape", "params", "why")
+        head = (_("call"), _("layer"), _("output shape"), _("params"), _("why"))
         lines = [(r.call, r.layer_class, ", ".join(format_shape(s) for s in r.output_shapes), f"{r.params:,}",
                   r.explanation) for r in self.rows]
         widths = [max(len(x[i]) for x in [head, *lines]) for i in range(4)]
-        out = ["  ".join(h.ljust(w) for h, w in zip(head[:4], widths, strict=True)) + "  why"]
+        out = ["  ".join(h.ljust(w) for h, w in zip(head[:4], widths, strict=True)) + "  " + head[4]]
         for line in lines:
             out.append("  ".join(c.ljust(w) for c, w in zip(line[:4], widths, strict=True)) + "  " + line[4])
-        out.append(f"total parameters: {self.total_params:,}")
+        out.append(_("total parameters: {total:,}").format(total=self.total_params))
         return "\n".join(out)
 
     def _repr_html_(self, selected: str = "", *, compact: bool = False, max_height: int = 0) -> str:
@@ -117,24 +120,27 @@ class ShapeTrace:
         esc = html.escape
         mono = "font-family:monospace;white-space:nowrap"
         body = []
+        no_formula = esc(_("(no formula)"))
         for r in self.rows:
             style = " style='background:#fee2e2'" if r.call == selected else ""
             ins = "<br>".join(esc(format_shape(s)) for s in r.input_shapes) or "—"
             outs = "<br>".join(esc(format_shape(s)) for s in r.output_shapes)
             params = f"{r.params:,}" + (f"<br><small>{esc(r.param_formula)}</small>" if r.param_formula and
                                         not compact else "")
-            note = "" if r.formula_known else " <i style='color:#92400e'>(no formula)</i>"
+            note = "" if r.formula_known else f" <i style='color:#92400e'>{no_formula}</i>"
             cells = [f"<td><code style='white-space:nowrap'>{esc(r.call)}</code></td><td>{esc(r.layer_class)}</td>"]
             cells += [] if compact else [f"<td style='{mono}'>{ins}</td>"]
             cells += [f"<td style='{mono}'>{outs}</td><td style='text-align:right;white-space:nowrap'>{params}</td>"]
             cells += [] if compact else [f"<td style='text-align:left'>{esc(r.explanation)}{note}</td>"]
             body.append(f"<tr{style}>{''.join(cells)}</tr>")
-        heads = ["call", "layer"] + ([] if compact else ["input shape"]) + ["output shape", "params"]
-        heads += [] if compact else ["why this shape"]
-        total = (f"<tfoot><tr><td colspan='{3 if compact else 4}'><b>total</b></td><td style='text-align:right'>"
-                 f"<b>{self.total_params:,}</b></td>{'' if compact else '<td></td>'}</tr></tfoot>")
-        table = (f"<table class='fapi-lab-shapes'><thead><tr>{''.join(f'<th>{h}</th>' for h in heads)}</tr></thead>"
-                 f"<tbody>{''.join(body)}</tbody>{total}</table>")
+        heads = [_("call"), _("layer")] + ([] if compact else [_("input shape")]) + [_("output shape"), _("params")]
+        heads += [] if compact else [_("why this shape")]
+        total_word = esc(_("total"))
+        total = (f"<tfoot><tr><td colspan='{3 if compact else 4}'><b>{total_word}</b></td>"
+                 f"<td style='text-align:right'><b>{self.total_params:,}</b></td>"
+                 f"{'' if compact else '<td></td>'}</tr></tfoot>")
+        table = (f"<table class='fapi-lab-shapes'><thead><tr>{''.join(f'<th>{esc(h)}</th>' for h in heads)}</tr>"
+                 f"</thead><tbody>{''.join(body)}</tbody>{total}</table>")
         if max_height > 0:
             table = f"<div style='max-height:{max_height}px;overflow-y:auto;overflow-x:auto'>{table}</div>"
         chosen = next((r for r in self.rows if r.call == selected), None)
@@ -159,10 +165,11 @@ def _wrapper_rows(graph: LayerGraph, depth: int | None) -> dict[str, ShapeRow]:
         inner = flatten(node.subgraph, None if depth is None else depth - 1)
         first = next((n.key for n in inner.nodes if n.key not in inner.inputs), None)
         if first is not None and not node.layer.is_model:
-            text, _, known = _explain_row(replace(node, kind="layer"))
+            text, _params, known = _explain_row(replace(node, kind="layer"))
             rows[first] = ShapeRow(call=node.key, layer_class=node.class_name, input_shapes=list(node.input_shapes),
                                    output_shapes=list(node.output_shapes), params=0, explanation=text,
-                                   param_formula="counted in the rows of its inner layers", formula_known=known)
+                                   param_formula=_("counted in the rows of its inner layers"),
+                                   formula_known=known)
         rows.update(_wrapper_rows(node.subgraph, None if depth is None else depth - 1))
     return rows
 
@@ -189,7 +196,7 @@ def shapes(model_or_tensor: Any, *, depth: int | None = None) -> ShapeTrace:
     except adapter.GraphReadError as exc:
         raise ValueError(str(exc).replace("lab.graph()", "lab.shapes()")) from None
     if graph.subclassed:
-        raise ValueError(graph.message.replace("draw", "trace"))
+        raise ValueError(adapter.no_graph_message(model_or_tensor, trace=True))
     return trace_graph(graph, depth)
 
 
@@ -212,11 +219,12 @@ class ShapeTable(anywidget.AnyWidget):
     selected = traitlets.Unicode("").tag(sync=True)
     compact = traitlets.Bool(False).tag(sync=True)
     max_height = traitlets.Int(0).tag(sync=True)
+    labels = traitlets.Dict().tag(sync=True)  # the table's words, in the language of the moment (lab.language)
 
     def __init__(self, trace: ShapeTrace, *, compact: bool = False, max_height: int = 0) -> None:
         self.trace = trace
         super().__init__(rows=[_row_data(r) for r in trace.rows], total=f"{trace.total_params:,}", compact=compact,
-                         max_height=max_height)
+                         max_height=max_height, labels=table_labels())
         self.observe(self._check, "selected")
 
     @property

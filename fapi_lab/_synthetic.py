@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from fapi_lab._i18n import _
+
 __all__ = [
     "question_answering_data",
     "siamese_sequence_data",
@@ -46,19 +48,22 @@ SOCIAL_MIN_LENGTH = 269
 def _require(ok: bool, name: str, value: Any, accepted: str) -> None:
     """Raise ``ValueError`` naming the argument, the value received and what is accepted."""
     if not ok:
-        raise ValueError(f"{name}={value!r} is not valid: expected {accepted}")
+        raise ValueError(_("{name}={value!r} is not valid: expected {accepted}").format(
+            name=name, value=value, accepted=accepted))
 
 
 def _int_arg(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
     """Check that ``value`` is a whole number (not a bool, float or string) in range and return it as int."""
-    accepted = f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}"
+    accepted = (_("an integer >= {minimum}").format(minimum=minimum) if maximum is None
+                else _("an integer from {minimum} to {maximum}").format(minimum=minimum, maximum=maximum))
     is_int = isinstance(value, Integral) and not isinstance(value, bool)
     _require(is_int and value >= minimum and (maximum is None or value <= maximum), name, value, accepted)
     return int(value)
 
 
 def _choice_arg(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    _require(isinstance(value, str) and value in choices, name, value, "one of " + ", ".join(map(repr, choices)))
+    _require(isinstance(value, str) and value in choices, name, value,
+             _("one of {choices}").format(choices=", ".join(map(repr, choices))))
     return value
 
 

@@ -161,7 +161,8 @@ def build(lang: str, root: Path = ROOT, *, force: bool = False) -> list[str]:
                 continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        report.append(f"wrote    {target.relative_to(root)} (run it: bash scripts/run_lessons {target.relative_to(root)})")
+        name = target.relative_to(root)
+        report.append(f"wrote    {name} (run it: bash scripts/run_lessons {name})")
     return report
 
 

@@ -28,12 +28,15 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Real
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+
+from fapi_lab._i18n import N_, _  # absolute: this module also works copied out of the package (tests do so)
 
 try:  # the synthetic generators are written separately; this module must import without them
     from ._synthetic import *  # noqa: F403
@@ -80,12 +83,24 @@ _DIGITS = Path(__file__).with_name("_data") / "digits.npz"
 _TEST_FRACTION = 0.2
 _FORGET_UNREACHABLE_AFTER = 300.0  # seconds: an offline laptop waits for the probe once, not at every call
 
-_last: dict[str, str] = {}
+_last: dict[str, Callable[[], str]] = {}  # name -> the line of its last load, made in the current language
 _unreachable: dict[tuple[str, int], float] = {}  # (host, port) -> when it last failed to answer
 
 
 class _Unavailable(Exception):
-    """The real data cannot be had; the message says why (it ends the printed line)."""
+    """The real data cannot be had; the message says why (it ends the printed line), in the current language."""
+
+    def __init__(self, template: str, **fields: Any) -> None:
+        super().__init__(template)
+        self.template, self.fields = template, fields
+
+    def __str__(self) -> str:
+        return _(self.template).format(**self.fields)
+
+    def reason(self) -> Callable[[], str]:
+        """The message, made in the language of the moment it is called; holds plain values, no traceback."""
+        template, fields = self.template, self.fields
+        return lambda: _(template).format(**fields)
 
 
 # -- where Keras keeps its data -----------------------------------------------------------------------------
@@ -99,7 +114,8 @@ def _keras_home() -> Path:
 
 def _spec(name: str) -> _Spec:
     if name not in _SPECS:
-        raise ValueError(f"unknown data set {name!r}; fapi_lab.datasets knows 'mnist' and 'cifar10'")
+        raise ValueError(_("unknown data set {name!r}; fapi_lab.datasets knows 'mnist' and 'cifar10'").format(
+            name=name))
     return _SPECS[name]
 
 
@@ -132,7 +148,8 @@ def _complete(spec: _Spec, path: Path) -> bool:
 def last_source(name: str) -> str:
     """The one line that describes where the last ``mnist()`` / ``cifar10()`` call got its data."""
     _spec(name)
-    return _last.get(name, f"{name}: not loaded yet")
+    line = _last.get(name)
+    return line() if line is not None else _("{name}: not loaded yet").format(name=name)
 
 
 # -- the public loaders ----------------------------------------------------------------------------------------
@@ -161,36 +178,40 @@ def _load(spec: _Spec, source: str | None, timeout: Any, verbose: bool) -> Split
     seconds = _check_timeout(timeout)
     if chosen == "standin":
         asked = "source='standin'" if source is not None else "FAPI_LAB_DATA=standin"
-        data, line = _standin_line(spec, f"chosen with {asked}")
+        data, line = _standin_line(spec, lambda: _("chosen with {setting}").format(setting=asked))
     else:
         try:
             data, line = _real(spec, seconds)
         except _Unavailable as exc:
             if chosen == "real":
-                raise RuntimeError(f"{exc}. {_how_to_get(spec)}") from exc.__cause__
-            data, line = _standin_line(spec, str(exc))
+                raise RuntimeError(_("{why}. {how_to_get}").format(why=exc, how_to_get=_how_to_get(spec))
+                                   ) from exc.__cause__
+            data, line = _standin_line(spec, exc.reason())
     _last[spec.name] = line
     if verbose:
-        print(line)
+        print(line())
     return _copy(data)
 
 
 def _resolve_source(source: str | None) -> str:
     chosen = source if source is not None else os.environ.get("FAPI_LAB_DATA", "auto")
     if chosen not in SOURCES:
-        origin = "source" if source is not None else "the environment variable FAPI_LAB_DATA"
-        raise ValueError(f"{origin} must be one of {', '.join(repr(s) for s in SOURCES)}, not {chosen!r}")
+        message = (_("source must be one of {choices}, not {chosen!r}") if source is not None
+                   else _("the environment variable FAPI_LAB_DATA must be one of {choices}, not {chosen!r}"))
+        raise ValueError(message.format(choices=", ".join(repr(s) for s in SOURCES), chosen=chosen))
     return chosen
 
 
 def _check_timeout(timeout: Any) -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, Real) or not (math.isfinite(timeout) and timeout >= 0):
-        raise ValueError(f"timeout must be a number of seconds >= 0, not {timeout!r}")
+        raise ValueError(_("timeout must be a number of seconds >= 0, not {timeout!r}").format(timeout=timeout))
     return float(timeout)
 
 
-def _counts(data: Split) -> str:
-    return f"{len(data[0][0]):,} train / {len(data[1][0]):,} test"
+def _counts(data: Split) -> Callable[[], str]:
+    """'1,438 train / 359 test', in the language of the moment it is called (holds the sizes, not the data)."""
+    train, test = len(data[0][0]), len(data[1][0])
+    return lambda: _("{train:,} train / {test:,} test").format(train=train, test=test)
 
 
 def _copy(data: Split) -> Split:
@@ -200,19 +221,22 @@ def _copy(data: Split) -> Split:
 
 
 # -- real data ---------------------------------------------------------------------------------------------
-def _real(spec: _Spec, timeout: float) -> tuple[Split, str]:
+def _real(spec: _Spec, timeout: float) -> tuple[Split, Callable[[], str]]:
     """The real data and its line, from the cache or downloaded; ``_Unavailable`` says why not."""
     if is_cached(spec.name):
         return _read_cache(spec)
     host, port = _probe_target(spec.origin)
     if not _reachable(host, port, timeout):
-        raise _Unavailable(f"real {spec.label} is not cached and its host {host} is unreachable")
+        raise _Unavailable(N_("real {label} is not cached and its host {host} is unreachable"), label=spec.label,
+                           host=host)
     _download(spec)
-    data, _ = _read_cache(spec)
-    return data, f"{spec.name}: real {spec.label}, downloaded by Keras to {cache_path(spec.name)} ({_counts(data)})"
+    data, _line = _read_cache(spec)
+    path, counts = cache_path(spec.name), _counts(data)
+    return data, lambda: _("{name}: real {label}, downloaded by Keras to {path} ({counts})").format(
+        name=spec.name, label=spec.label, path=path, counts=counts())
 
 
-def _read_cache(spec: _Spec) -> tuple[Split, str]:
+def _read_cache(spec: _Spec) -> tuple[Split, Callable[[], str]]:
     """Read the cached files ourselves, as Keras's loaders do, but without their hash check: a hash mismatch
     or a missing CIFAR archive makes Keras download again, which offline means failing."""
     path = cache_path(spec.name)
@@ -224,8 +248,11 @@ def _read_cache(spec: _Spec) -> tuple[Split, str]:
             with np.load(path, allow_pickle=False) as f:
                 data = (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
     except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError) as exc:
-        raise _Unavailable(f"the cached real {spec.label} at {path} cannot be read ({exc})") from exc
-    return data, f"{spec.name}: real {spec.label} from {path} ({_counts(data)})"
+        raise _Unavailable(N_("the cached real {label} at {path} cannot be read ({error})"), label=spec.label,
+                           path=path, error=str(exc)) from exc
+    counts = _counts(data)
+    return data, lambda: _("{name}: real {label} from {path} ({counts})").format(
+        name=spec.name, label=spec.label, path=path, counts=counts())
 
 
 class _BatchUnpickler(pickle.Unpickler):
@@ -238,7 +265,8 @@ class _BatchUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in self._ALLOWED:
-            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a CIFAR-10 batch file")
+            raise pickle.UnpicklingError(_("{module}.{name} is not allowed in a CIFAR-10 batch file").format(
+                module=module, name=name))
         return super().find_class(module, name)
 
 
@@ -256,16 +284,17 @@ def _download(spec: _Spec) -> None:
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _Unavailable(f"the Keras cache folder {home} cannot be created ({exc})") from exc
+        raise _Unavailable(N_("the Keras cache folder {folder} cannot be created ({error})"), folder=home,
+                           error=str(exc)) from exc
     if not os.access(home, os.W_OK):
-        raise _Unavailable(f"the Keras cache folder {home} is not writable")
+        raise _Unavailable(N_("the Keras cache folder {folder} is not writable"), folder=home)
     import keras
 
     try:
         keras.utils.get_file(spec.fname, origin=spec.origin, file_hash=spec.file_hash, cache_dir=str(home),
                              cache_subdir="datasets", extract=spec.extract)
     except Exception as exc:  # Keras wraps network failures in a bare Exception ("URL fetch failure ...")
-        raise _Unavailable(f"downloading real {spec.label} failed ({exc})") from exc
+        raise _Unavailable(N_("downloading real {label} failed ({error})"), label=spec.label, error=str(exc)) from exc
 
 
 # -- is the download host there? -----------------------------------------------------------------------------
@@ -309,18 +338,27 @@ def _reachable(host: str, port: int, timeout: float) -> bool:
 
 
 def _how_to_get(spec: _Spec) -> str:
-    what = ("the file mnist.npz" if not spec.extract
-            else "the folder cifar-10-batches-py-target (with cifar-10-batches-py inside)")
-    return (f"To get it: on a machine with network run once  python -c \"import keras; "
-            f"keras.datasets.{spec.name}.load_data()\"  then copy {what} from its ~/.keras/datasets to "
-            f"{_keras_home() / 'datasets'} here. Or use source='standin' for the offline stand-in.")
+    what = (_("the file mnist.npz") if not spec.extract
+            else _("the folder cifar-10-batches-py-target (with cifar-10-batches-py inside)"))
+    return _("To get it: on a machine with network run once  python -c \"import keras; "
+             "keras.datasets.{name}.load_data()\"  then copy {what} from its ~/.keras/datasets to "
+             "{folder} here. Or use source='standin' for the offline stand-in.").format(
+        name=spec.name, what=what, folder=_keras_home() / "datasets")
 
 
 # -- the offline stand-in ----------------------------------------------------------------------------------
-def _standin_line(spec: _Spec, why: str) -> tuple[Split, str]:
+def _standin_line(spec: _Spec, why: Callable[[], str]) -> tuple[Split, Callable[[], str]]:
+    """The stand-in data and its line (``why``: the reason, in the current language when called)."""
     data = _standin(spec.name)
-    size = "28×28" if spec.name == "mnist" else "32×32 colour"
-    line = f"{spec.name}: offline stand-in, {_counts(data)} scikit-learn handwritten digits as {size} images ({why})"
+    counts = _counts(data)
+
+    def line() -> str:
+        template = (_("{name}: offline stand-in, {counts} scikit-learn handwritten digits as 28×28 images ({why})")
+                    if spec.name == "mnist" else
+                    _("{name}: offline stand-in, {counts} scikit-learn handwritten digits as 32×32 colour images "
+                      "({why})"))
+        return template.format(name=spec.name, counts=counts(), why=why())
+
     return data, line
 
 

@@ -29,7 +29,8 @@ def prose(text: str) -> str:
     text = re.sub(r"```.*?```", " ", text, flags=re.S)
     text = re.sub(r"`[^`]*`", " ", text)
     text = re.sub(r"\]\([^)]*\)|https?://\S+|<[^>\n]+>|\$[^$\n]+\$|\{[a-z_][a-z0-9_]*(?:[!:][^{}]*)?\}", " ", text)
-    return text
+    # code written without backticks (messages): dotted or snake_case names, calls, CamelCase class names
+    return re.sub(r"\w+(?:[._#/]\w+)*\([^)]*\)?|\w+(?:[._#/]\w+)+|\w+=|\b[A-Z][a-z0-9]+[A-Z]\w*", " ", text)
 
 
 def _fold(text: str) -> str:
@@ -46,13 +47,24 @@ def _spanish(form: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
 
 
-def missing_terms(english: str, translated: str, lang: str) -> list[str]:
-    """The glossary terms the English prose uses whose translation does not appear in the translated prose."""
+def _used(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether the prose uses the term: a capitalised match inside a sentence is a class name (Embedding, Model)."""
+    for m in pattern.finditer(text):
+        before = text[:m.start()].rstrip()
+        if m.group(0)[0].isupper() and before and before[-1] not in ".!?:\n#*|>-":
+            continue
+        return True
+    return False
+
+
+def missing_terms(english: str, translated: str, lang: str, skip: frozenset[str] = frozenset()) -> list[str]:
+    """The glossary terms the English prose uses whose translation does not appear in the translated prose
+    (``skip``: terms not checked)."""
     en, out = prose(english), prose(translated)
     folded = _fold(out)
     missing = []
     for term, zh, es in terms():
-        if not _english(term).search(en):
+        if term in skip or not _used(_english(term), en):
             continue
         if lang == "zh" and not any(form in out for form in zh):
             missing.append(f"{term} -> {' / '.join(zh)}")

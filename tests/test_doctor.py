@@ -84,4 +84,5 @@ def test_lessons_command_copies_and_never_overwrites(tmp_path: Path) -> None:
     exercises = sorted(p.name for p in (folder / "exercises").glob("*.ipynb"))
     assert exercises and exercises[0].startswith("ex1_")  # the student versions come along, never the solutions
     assert "BEGIN SOLUTION" not in (folder / "exercises" / exercises[0]).read_text()
-    assert out.stdout.count("same") == len(first) - 1 + len(exercises)
+    glossary = (folder / "GLOSSARY.md").exists()  # copied beside the lessons too
+    assert out.stdout.count("same") == len(first) - 1 + len(exercises) + glossary

@@ -33,6 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions" / "exercises").glob("*.ipynb"))
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 EXERCISES = sorted((ROOT / "notebooks" / "exercises").glob("ex*.ipynb"))
+TRANSLATED = sorted((ROOT / "notebooks").glob("*/[0-9]*.ipynb")) + \
+    sorted((ROOT / "notebooks").glob("*/exercises/ex*.ipynb"))
+GLOSSARY = ROOT / "notebooks" / "GLOSSARY.md"
 URL = "https://github.com/myschool/fapi-lab-class"
 
 
@@ -130,7 +133,7 @@ def test_edition_holds_no_solution_line(edition: Path) -> None:
 def test_edition_has_the_lessons_and_student_exercises_laid_out_as_fapi_lab_lessons(edition: Path) -> None:
     assert sorted(p.name for p in edition.glob("*.ipynb")) == [p.name for p in LESSONS]
     assert sorted(p.name for p in (edition / "exercises").glob("*.ipynb")) == [p.name for p in EXERCISES]
-    for src in [*LESSONS, *EXERCISES]:  # no teacher cells today: the files are the checkout's, byte for byte
+    for src in [*LESSONS, *EXERCISES, *TRANSLATED, GLOSSARY]:  # no teacher cells: the checkout's, byte for byte
         assert (edition / src.relative_to(ROOT / "notebooks")).read_bytes() == src.read_bytes()
     assert {".gitignore", "README.md", MANIFEST} <= {p.name for p in edition.iterdir()}
 
@@ -233,7 +236,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
         shutil.copy(ROOT / name, src / name)
     for name in ("fapi_lab", "notebooks", "binder", "solutions"):
-        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "_course"))
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "_course", "*.mo"))
     out = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation",
                           "--no-index", "-q", "-w", str(tmp / "dist")], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -247,8 +250,12 @@ def test_wheel_carries_the_lessons_and_student_exercises_and_no_solution(wheel: 
         course = {n.removeprefix("fapi_lab/_course/notebooks/"): archive.read(n) for n in names
                   if n.startswith("fapi_lab/_course/notebooks/")}
         assert not leaks({n: archive.read(n) for n in names if not n.endswith((".npz", ".png"))})  # all text
-    assert course == {p.relative_to(ROOT / "notebooks").as_posix(): p.read_bytes() for p in [*LESSONS, *EXERCISES]}
+    assert course == {p.relative_to(ROOT / "notebooks").as_posix(): p.read_bytes()
+                      for p in [*LESSONS, *EXERCISES, *TRANSLATED, GLOSSARY]}
+    assert TRANSLATED, "the Chinese and Spanish lessons ship too"
     assert not [n for n in names if "solution" in n.lower()]
+    # the message catalogues, compiled by the build (the copy it built from had no .mo files)
+    assert {f"fapi_lab/locale/{lang}/LC_MESSAGES/fapi_lab.mo" for lang in ("zh", "es")} <= set(names)
     assert {f"fapi_lab/_course/binder/{n}" for n in ("apt.txt", "runtime.txt", "start")} <= set(names)
 
 
@@ -263,7 +270,13 @@ def test_lessons_and_student_repo_work_from_the_installed_wheel(wheel: Path, tmp
     out = run_cli("lessons", "class", "--no-open", cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     copied = folder_files(tmp_path / "class")
-    assert copied == {p.relative_to(ROOT / "notebooks").as_posix(): p.read_bytes() for p in [*LESSONS, *EXERCISES]}
+    assert copied == {p.relative_to(ROOT / "notebooks").as_posix(): p.read_bytes()
+                      for p in [*LESSONS, *EXERCISES, GLOSSARY]}
+    out = run_cli("lessons", "class", "--no-open", "--lang", "zh", cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    zh = [p for p in TRANSLATED if p.relative_to(ROOT / "notebooks").parts[0] == "zh"]
+    assert zh and {n: d for n, d in folder_files(tmp_path / "class").items() if n.startswith("zh/")} == {
+        p.relative_to(ROOT / "notebooks").as_posix(): p.read_bytes() for p in zh}
     out = run_cli("student-repo", "edition", cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     files = folder_files(tmp_path / "edition")

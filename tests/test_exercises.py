@@ -200,10 +200,11 @@ def test_teacher_cells_and_outputs_are_dropped() -> None:
 
 @pytest.mark.parametrize("solution", ALL_SOLUTIONS, ids=lambda p: str(p.relative_to(ROOT / "solutions")))
 def test_student_notebook_is_up_to_date_and_has_no_solution_line(solution: Path, tmp_path: Path) -> None:
-    STUDENTS = _students_of(solution)  # noqa: N806 (the module's name, for this language)
+    STUDENTS = _students_of(solution)
     write_student_versions([solution], tmp_path, root=ROOT)
     assert (tmp_path / solution.name).read_text(encoding="utf-8") == \
-        (STUDENTS / solution.name).read_text(encoding="utf-8"), "run: bash scripts/translate students (or fapi-lab student --force)"
+        (STUDENTS / solution.name).read_text(encoding="utf-8"), \
+        "run: fapi-lab student --force (translated sets: bash scripts/translate students)"
     # the code cells of a student notebook are the solution's minus its solution blocks (tested above); what
     # could still give an answer away is the task text: no solution line may be quoted in a markdown cell
     task_text = "\n".join(_source(c) for c in _cells(STUDENTS / solution.name) if c["cell_type"] == "markdown")

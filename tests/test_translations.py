@@ -15,7 +15,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from markdown_it import MarkdownIt
 
 from fapi_lab._translations import LANGUAGES, build, cell_hash, check, pairs, parse, translated_notebook

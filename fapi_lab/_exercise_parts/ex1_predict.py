@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._exercises import Context, Problem, Stop
+from .._i18n import _
 from .._render_dot import format_shape
 
 __all__ = [
@@ -57,9 +58,9 @@ def _parse_prediction(name: str, value: Any) -> tuple[tuple[Any, ...], int] | Pr
     count = pair[1] if pair else None
     if shape is None or not isinstance(count, Integral) or isinstance(count, bool):
         text = repr(value)
-        return Problem(f"Your entry for {name!r} is {text[:60]}; each entry is a pair: the output shape as a tuple "
-                       f"(with None for the batch axis), then the number of parameters as a whole number, "
-                       f"e.g. ((None, 5), 12).", code="prediction-format")
+        return Problem(_("Your entry for {name!r} is {value}; each entry is a pair: the output shape as a tuple "
+                         "(with None for the batch axis), then the number of parameters as a whole number, "
+                         "e.g. ((None, 5), 12).").format(name=name, value=text[:60]), code="prediction-format")
     return shape, int(count)
 
 
@@ -89,49 +90,53 @@ def _shape_advice(layer: Any, true_in: tuple[Any, ...], theirs: tuple[Any, ...])
     if kind.startswith("Conv"):
         if len(theirs) == len(true_in) and theirs[1:-1] == true_in[1:-1] and config.get("padding") == "valid":
             size = "×".join(str(k) for k in config["kernel_size"])
-            return (f"With padding='valid' (the default) a {size} filter is only placed where it lies wholly inside "
-                    f"the image, so the map comes out smaller than its input: count the places where it fits.")
+            return _("With padding='valid' (the default) a {size} filter is only placed where it lies wholly inside "
+                     "the image, so the map comes out smaller than its input: count the places where it fits.").format(
+                         size=size)
         if theirs and theirs[-1] != config["filters"]:
-            return "The last axis of a convolution's output has one number per filter."
-        return "Work it out from the layer's input shape, the size of its filters and its padding."
+            return _("The last axis of a convolution's output has one number per filter.")
+        return _("Work it out from the layer's input shape, the size of its filters and its padding.")
     if "Pooling" in kind:
         if len(theirs) == len(true_in) and theirs[1:-1] == true_in[1:-1]:
-            return ("Pooling keeps one number from each window (2×2 here), so each side of the map shrinks; "
-                    "nothing is padded.")
+            return _("Pooling keeps one number from each window (2×2 here), so each side of the map shrinks; "
+                     "nothing is padded.")
         if theirs and theirs[-1] != true_in[-1]:
-            return "Pooling works on each channel on its own: the number of channels stays as it was."
-        return "Each side of the map is divided by the pool size (rounded down)."
+            return _("Pooling works on each channel on its own: the number of channels stays as it was.")
+        return _("Each side of the map is divided by the pool size (rounded down).")
     if kind == "Flatten":
         spatial = math.prod(d for d in true_in[1:-1] if d)
         if len(theirs) == 2 and theirs[1] == spatial:
-            return ("Flatten puts every number of a sample into one row: the sizes of all axes after the batch "
-                    "axis multiplied together, the channels too.")
-        return "Flatten multiplies the sizes of all axes after the batch axis; the batch axis stays."
+            return _("Flatten puts every number of a sample into one row: the sizes of all axes after the batch "
+                     "axis multiplied together, the channels too.")
+        return _("Flatten multiplies the sizes of all axes after the batch axis; the batch axis stays.")
     if kind == "Dense":
-        return "A Dense layer gives one number per unit on the last axis, and keeps the axes before it."
-    return "Work it out from the layer's input shape and its settings in the code."
+        return _("A Dense layer gives one number per unit on the last axis, and keeps the axes before it.")
+    return _("Work it out from the layer's input shape and its settings in the code.")
 
 
 def _params_advice(layer: Any, truth: int, theirs: int, true_in: tuple[Any, ...]) -> str:
     kind = type(layer).__name__
     config = layer.get_config()
     if truth == 0:
-        return f"{kind} has no weights at all: it only moves or picks numbers, so it has 0 parameters."
+        return _("{kind} has no weights at all: it only moves or picks numbers, so it has 0 parameters.").format(
+            kind=kind)
     bias = int(np.prod(layer.bias.shape)) if getattr(layer, "bias", None) is not None else 0
     if bias and theirs == truth - bias:
-        unit = "filter" if kind.startswith("Conv") else "unit"
-        return f"You left out the biases: one per {unit}, added to the weights."
+        if kind.startswith("Conv"):
+            return _("You left out the biases: one per filter, added to the weights.")
+        return _("You left out the biases: one per unit, added to the weights.")
     if kind.startswith("Conv"):
         kernel = math.prod(config["kernel_size"])
         channels = true_in[-1]
         if channels and channels > 1 and theirs in (kernel * config["filters"], kernel * config["filters"] + bias):
-            return (f"Each filter is not one {'×'.join(map(str, config['kernel_size']))} grid but one grid per "
-                    f"input channel: the input of this layer has {channels} channels.")
-        return ("A convolution has, per filter, one weight for each position of its window in each input channel, "
-                "plus one bias.")
+            return _("Each filter is not one {size} grid but one grid per input channel: the input of this layer "
+                     "has {channels} channels.").format(size="×".join(map(str, config["kernel_size"])),
+                                                        channels=channels)
+        return _("A convolution has, per filter, one weight for each position of its window in each input "
+                 "channel, plus one bias.")
     if kind == "Dense":
-        return "A Dense layer has one weight for each pair (input number, unit), plus one bias per unit."
-    return "Count the numbers in each of the layer's weight arrays (its kernel, then its bias)."
+        return _("A Dense layer has one weight for each pair (input number, unit), plus one bias per unit.")
+    return _("Count the numbers in each of the layer's weight arrays (its kernel, then its bias).")
 
 
 def _judge_predict(answer: Any, ctx: Context) -> list[Problem]:
@@ -151,22 +156,27 @@ def _judge_predict(answer: Any, ctx: Context) -> list[Problem]:
     input_name = graph.inputs[0]
     names = list(truth)
     if not isinstance(answer, Mapping):
-        raise Stop(f"The check needs a dict with one entry per layer of predict_me ({', '.join(map(repr, names))}): "
-                   f"the layer's name, then the pair (output shape, number of parameters). You passed "
-                   f"{type(answer).__name__}.", code="wrong-kind:not-a-dict")
+        raise Stop(_("The check needs a dict with one entry per layer of predict_me ({names}): the layer's name, "
+                     "then the pair (output shape, number of parameters). You passed {kind}.").format(
+                         names=", ".join(map(repr, names)), kind=type(answer).__name__), code="wrong-kind:not-a-dict")
     problems: list[Problem] = []
     for key in answer:
         if key in truth or key == input_name:
             continue
         close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.5)
-        problems.append(Problem(f"Your dict has the key {key!r}, but predict_me has no layer of that name"
-                                + (f" (did you mean {close[0]!r}?)" if close else "")
-                                + f". Its layers are {', '.join(map(repr, names))}.", code="prediction-unknown-layer"))
+        layers_ = ", ".join(map(repr, names))
+        if close:
+            said = _("Your dict has the key {key!r}, but predict_me has no layer of that name (did you mean "
+                     "{close!r}?). Its layers are {layers}.").format(key=key, close=close[0], layers=layers_)
+        else:
+            said = _("Your dict has the key {key!r}, but predict_me has no layer of that name. Its layers are "
+                     "{layers}.").format(key=key, layers=layers_)
+        problems.append(Problem(said, code="prediction-unknown-layer"))
     missing = [n for n in names if n not in answer]
     if missing:
-        problems.append(Problem(f"Your dict has nothing for {', '.join(map(repr, missing))}: give every layer of "
-                                f"predict_me its (output shape, parameters), in the order of the code.",
-                                code="prediction-missing-layer"))
+        problems.append(Problem(_("Your dict has nothing for {names}: give every layer of predict_me its (output "
+                                  "shape, parameters), in the order of the code.").format(
+                                      names=", ".join(map(repr, missing))), code="prediction-missing-layer"))
     if problems:
         return problems
     parsed: dict[str, tuple[tuple[Any, ...], int]] = {}
@@ -181,9 +191,10 @@ def _judge_predict(answer: Any, ctx: Context) -> list[Problem]:
     true_input = tuple(model.inputs[0].shape)
     no_batch = [n for n in names if parsed[n][0] == truth[n][0][1:]]
     if no_batch:
-        return [Problem(f"Your shapes for {', '.join(map(repr, no_batch))} leave out the batch axis. Keras writes "
-                        f"every shape with the batch axis first, as None (any number of samples), the way "
-                        f"summary() prints it: put None in front and check again.", code="prediction-no-batch-axis")]
+        return [Problem(_("Your shapes for {names} leave out the batch axis. Keras writes every shape with the "
+                          "batch axis first, as None (any number of samples), the way summary() prints it: put None "
+                          "in front and check again.").format(names=", ".join(map(repr, no_batch))),
+                        code="prediction-no-batch-axis")]
     wrong_shapes, wrong_params = 0, 0
     for name in names:
         layer = layer_of[name]
@@ -194,26 +205,31 @@ def _judge_predict(answer: Any, ctx: Context) -> list[Problem]:
         if their_shape != true_shape:
             wrong_shapes += 1
             if their_in != true_in and _follows(layer, their_in) == their_shape:
-                problems.append(Problem(f"{name!r}: your shape {format_shape(their_shape)} follows correctly from "
-                                        f"your shape for {before!r}; it will come right once {before!r} is right.",
+                problems.append(Problem(_("{name!r}: your shape {shape} follows correctly from your shape for "
+                                          "{before!r}; it will come right once {before!r} is right.").format(
+                                              name=name, shape=format_shape(their_shape), before=before),
                                         (name,), code="prediction-shape-carried"))
             else:
-                problems.append(Problem(f"{name!r}: the output shape is not {format_shape(their_shape)}. "
-                                        + _shape_advice(layer, true_in, their_shape), (name,), code="prediction-shape"))
+                problems.append(Problem(_("{name!r}: the output shape is not {shape}.").format(
+                    name=name, shape=format_shape(their_shape)) + " " + _shape_advice(layer, true_in, their_shape),
+                    (name,), code="prediction-shape"))
         if their_params != true_params:
             wrong_params += 1
             if their_in != true_in and _fresh_params(layer, their_in) == their_params:
-                problems.append(Problem(f"{name!r}: {their_params:,} parameters follows correctly from your shape "
-                                        f"for {before!r}; it will come right once {before!r} is right.", (name,),
+                problems.append(Problem(_("{name!r}: {params:,} parameters follows correctly from your shape for "
+                                          "{before!r}; it will come right once {before!r} is right.").format(
+                                              name=name, params=their_params, before=before), (name,),
                                         code="prediction-params-carried"))
             else:
-                problems.append(Problem(f"{name!r}: the layer does not have {their_params:,} parameters. "
-                                        + _params_advice(layer, true_params, their_params, true_in), (name,),
-                                        code="prediction-params"))
+                problems.append(Problem(_("{name!r}: the layer does not have {params:,} parameters.").format(
+                    name=name, params=their_params) + " " + _params_advice(layer, true_params, their_params, true_in),
+                    (name,), code="prediction-params"))
     if problems:
         return problems
-    total = sum(p for _, p in truth.values())
-    ctx.verified += [f"the output shape of all {len(names)} layers, batch axis included, as Keras computes them",
-                     f"the parameters of each layer, {total:,} in all, as Keras counts them",
-                     "now run the code: its summary() shows the same numbers"]
+    total = sum(p for _shape, p in truth.values())
+    ctx.verified += [_("the output shape of all {n} layers, batch axis included, as Keras computes them").format(
+                         n=len(names)),
+                     _("the parameters of each layer, {total:,} in all, as Keras counts them").format(total=total),
+                     _("now run the code: its summary() shows the same numbers")]
+
     return []

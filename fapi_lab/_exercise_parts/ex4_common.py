@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _keras_adapter as adapter
 from .._exercises import Context, Problem, Stop, explain_raised, need_model
+from .._i18n import _
 from .._layergraph import LayerGraph, Node, Shape
 from .._render_dot import format_shape
 
@@ -100,8 +101,9 @@ def _need_signature(fn: Callable[..., Any], signature: str, *args: Any, **kwargs
     try:
         inspect.signature(fn).bind(None, *args, **kwargs)
     except TypeError as exc:
-        raise Stop(f"The check calls your function like the task's {signature}, and Python says: {exc}. Give "
-                   f"it exactly the task's arguments.", code="wrong-kind:signature") from None
+        raise Stop(_("The check calls your function like the task's {signature}, and Python says: {error}. Give "
+                     "it exactly the task's arguments.").format(signature=signature, error=exc),
+                   code="wrong-kind:signature") from None
     except ValueError:  # no signature to read (a builtin): let the call itself tell
         return
 
@@ -112,18 +114,21 @@ def _need_tensor(result: Any, case: str) -> Any:
     if isinstance(result, keras.KerasTensor):
         return result
     if result is None:
-        raise Stop(f"Called on {case}, your function returned None: it must end by returning the block's output "
-                   f"tensor (the result of its last layer call), so that blocks can be chained.",
+        raise Stop(_("Called on {case}, your function returned None: it must end by returning the block's output "
+                     "tensor (the result of its last layer call), so that blocks can be chained.").format(case=case),
                    code="not-answered:returned-none")
     if isinstance(result, keras.Model):
-        raise Stop(f"Called on {case}, your function returned a model ({result.name!r}); the task's block returns "
-                   f"the output tensor, so it can be used in the middle of a bigger model. Return the tensor "
-                   f"and leave keras.Model to whoever calls the block.", code="wrong-kind:returned-model")
+        raise Stop(_("Called on {case}, your function returned a model ({name!r}); the task's block returns the "
+                     "output tensor, so it can be used in the middle of a bigger model. Return the tensor and leave "
+                     "keras.Model to whoever calls the block.").format(case=case, name=result.name),
+                   code="wrong-kind:returned-model")
     if isinstance(result, list | tuple):
-        raise Stop(f"Called on {case}, your function returned a {type(result).__name__} of {len(result)} items; "
-                   f"the task's block returns one tensor.", code="wrong-kind:returned-list")
-    raise Stop(f"Called on {case}, your function returned a {type(result).__name__}, not a symbolic tensor: "
-               f"return the output of the block's last layer call.", code="wrong-kind:returned-other")
+        raise Stop(_("Called on {case}, your function returned a {cls} of {n} items; the task's block returns one "
+                     "tensor.").format(case=case, cls=type(result).__name__, n=len(result)),
+                   code="wrong-kind:returned-list")
+    raise Stop(_("Called on {case}, your function returned a {cls}, not a symbolic tensor: return the output of the "
+                 "block's last layer call.").format(case=case, cls=type(result).__name__),
+               code="wrong-kind:returned-other")
 
 
 def _as_model(call: _Call, ctx: Context, case: str, name: str) -> tuple[Any, LayerGraph]:
@@ -134,10 +139,12 @@ def _as_model(call: _Call, ctx: Context, case: str, name: str) -> tuple[Any, Lay
         model = keras.Model(call.x, y, name=name)
     except ValueError as exc:
         if "not connected" not in str(exc):
-            raise Stop(_raised(exc, f"Making a model of your block on {case}"), code="raised:model") from None
-        raise Stop(f"Called on {case}, your function returned a tensor that is not computed from the x it was "
-                   f"given. Build the block on the argument x: don't make a new keras.Input inside the "
-                   f"function, and don't use a tensor from an earlier cell.", code="block-not-on-x") from None
+            raise Stop(_raised(exc, _("Making a model of your block on {case}").format(case=case)),
+                       code="raised:model") from None
+        raise Stop(_("Called on {case}, your function returned a tensor that is not computed from the x it was "
+                     "given. Build the block on the argument x: don't make a new keras.Input inside the function, "
+                     "and don't use a tensor from an earlier cell.").format(case=case),
+                   code="block-not-on-x") from None
     return need_model(model, ctx)
 
 
@@ -152,11 +159,11 @@ def _built(answer: Any, merge_advice: str) -> Any:
         return answer()
     except Exception as exc:
         if _MERGE_MISMATCH.search(str(exc)):
-            met = " and ".join(format_shape(s) for s in _shapes_in(exc)[:2]) or "two different shapes"
-            raise Stop(f"Calling your function raised {type(exc).__name__}: an add got {met}. An add sums value "
-                       f"by value, so both tensors need the same shape. {merge_advice}",
-                       code="raised:add-shapes") from None
-        raise Stop(_raised(exc, "Calling your function"), code="raised") from None
+            met = _(" and ").join(format_shape(s) for s in _shapes_in(exc)[:2]) or _("two different shapes")
+            raise Stop(_("Calling your function raised {error}: an add got {met}. An add sums value by value, so "
+                         "both tensors need the same shape.").format(error=type(exc).__name__, met=met)
+                       + " " + _(merge_advice), code="raised:add-shapes") from None
+        raise Stop(_raised(exc, _("Calling your function")), code="raised") from None
 
 
 
@@ -231,15 +238,17 @@ def _residual_pair(graph: LayerGraph, add: Node, in_key: str) -> tuple[str, str]
 
 def _no_skip_message(graph: LayerGraph, add: Node, in_key: str) -> Problem:
     srcs = _merge_inputs(graph, add.key)
-    names = " and ".join(repr(s) for s in srcs)
+    names = _(" and ").join(repr(s) for s in srcs)
     if set(srcs) == {in_key}:
-        what = "adds the block input to itself: the convolutions are not on any path to it"
+        what = _("Your add {add!r} adds the block input to itself: the convolutions are not on any path to "
+                 "it.").format(add=add.key)
     else:
-        what = (f"adds {names}, which are all computed through the same convolutions, so nothing skips "
-                f"them and this is not a residual connection (the gradient gets no short path back)")
-    return Problem(f"Your add {add.key!r} {what}. One input of the add must be the main path's output, the "
-                   f"other the block's input {in_key!r} itself, or, when the shapes differ, {in_key!r} through "
-                   f"a 1×1 convolution of its own (beside the main path, not after it).",
+        what = _("Your add {add!r} adds {names}, which are all computed through the same convolutions, so nothing "
+                 "skips them and this is not a residual connection (the gradient gets no short path "
+                 "back).").format(add=add.key, names=names)
+    return Problem(what + " " + _("One input of the add must be the main path's output, the other the block's input "
+                                  "{x!r} itself, or, when the shapes differ, {x!r} through a 1×1 convolution of its "
+                                  "own (beside the main path, not after it).").format(x=in_key),
                    (add.key, *dict.fromkeys(srcs)), code="no-skip")
 
 

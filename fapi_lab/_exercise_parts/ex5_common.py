@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._exercises import Problem, Stop, explain_raised, output_map
+from .._i18n import _
 from .._layergraph import LayerGraph, Node
 
 __all__ = [
@@ -50,10 +51,12 @@ def _reads_each_input_once(graph: LayerGraph, calls: Sequence[Node], what: str) 
     read = [_merge_inputs(graph, n.key) for n in calls]
     if sorted(k for r in read for k in r) == sorted(graph.inputs) and all(len(r) == 1 for r in read):
         return []
-    said = "; ".join(f"{n.key!r} reads {_names(r) or 'nothing'}" for n, r in zip(calls, read, strict=True))
-    return [Problem(f"{what} is called {len(calls)} times, but the calls do not read one input each ({said}). "
-                    f"Call it exactly once on each of the inputs {_names(graph.inputs)}, directly on the input "
-                    f"tensor.", tuple(n.key for n in calls), code="calls-not-one-per-input")]
+    said = "; ".join(_("{key!r} reads {names}").format(key=n.key, names=_names(r) or _("nothing"))
+                     for n, r in zip(calls, read, strict=True))
+    return [Problem(_("{what} is called {n} times, but the calls do not read one input each ({said}). Call it "
+                      "exactly once on each of the inputs {inputs}, directly on the input tensor.").format(
+                          what=_(what), n=len(calls), said=said, inputs=_names(graph.inputs)),
+                    tuple(n.key for n in calls), code="calls-not-one-per-input")]
 
 
 def _concatenated(graph: LayerGraph, calls: Sequence[Node], each: int, what: str) -> tuple[Node | None, list[Problem]]:
@@ -63,10 +66,11 @@ def _concatenated(graph: LayerGraph, calls: Sequence[Node], each: int, what: str
         if node.class_name == "Concatenate" and keys <= set(_merge_inputs(graph, node.key)):
             return node, []
     readers = [graph.node(k) for k in dict.fromkeys(s for n in calls for s in graph.successors(n.key))]
-    found = ", ".join(f"{r.class_name} {r.key!r}" for r in readers) or "nothing"
+    found = ", ".join(f"{r.class_name} {r.key!r}" for r in readers) or _("nothing")
     return None, [Problem(
-        f"The two {what} go into {found}; the task joins them side by side with a concatenate, into one vector "
-        f"of {2 * each} numbers, so that the output layer sees both and can compare them.",
+        _("The two {what} go into {found}; the task joins them side by side with a concatenate, into one vector of "
+          "{n} numbers, so that the output layer sees both and can compare them.").format(
+              what=_(what), found=found, n=2 * each),
         tuple(r.key for r in readers) or tuple(keys), code="not-concatenated")]
 
 
@@ -75,8 +79,10 @@ def _sigmoid_output(graph: LayerGraph, name: str, meaning: str) -> list[Problem]
     activation = graph.node(key).layer.activation or "linear"
     if activation == "sigmoid":
         return []
-    return [Problem(f"Output {name!r} has activation {activation!r}; the task's output is one probability "
-                    f"({meaning}), so it uses 'sigmoid'.", (key,), code="output-activation")]
+    return [Problem(_("Output {name!r} has activation {activation!r}; the task's output is one probability "
+                      "({meaning}), so it uses 'sigmoid'.").format(name=name, activation=activation,
+                                                                  meaning=_(meaning)),
+                    (key,), code="output-activation")]
 
 
 def _equal_halves(model: Any, merge: Node, out_key: str, batch: dict[str, np.ndarray], what: str) -> None:
@@ -88,11 +94,14 @@ def _equal_halves(model: Any, merge: Node, out_key: str, batch: dict[str, np.nda
     try:
         values = get_activations(model, batch, layers=[merge.key, out_key])
     except Exception as exc:
-        raise Stop(_raised(exc, "A forward pass on a batch of data"), code="raised:forward") from None
+        raise Stop(_raised(exc, _("A forward pass on a batch of data")), code="raised:forward") from None
     joined, out = np.asarray(values[merge.key]), np.asarray(values[out_key])
     half = joined.shape[-1] // 2
     if not np.allclose(joined[..., :half], joined[..., half:], atol=1e-5):
-        raise Stop(Problem(f"With the same data on both inputs, the two halves of {merge.key!r} differ: the two "
-                           f"{what} do not come from the same weights.", (merge.key,), code="halves-differ"))
+        raise Stop(Problem(_("With the same data on both inputs, the two halves of {key!r} differ: the two {what} do "
+                             "not come from the same weights.").format(key=merge.key, what=_(what)), (merge.key,),
+                           code="halves-differ"))
     if out.shape != (n, 1):
-        raise Stop(f"On a batch of {n} pairs the model returned shape {out.shape}, not ({n}, 1).", code="forward-shape")
+        raise Stop(_("On a batch of {n} pairs the model returned shape {got}, not ({n}, 1).").format(
+            n=n, got=out.shape),
+                   code="forward-shape")

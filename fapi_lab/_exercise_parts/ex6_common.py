@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._exercises import Stop, explain_raised
+from .._i18n import _
 from .._render_dot import format_shape
 
 __all__ = [
@@ -38,11 +39,13 @@ def _told(exc: BaseException, what: str) -> str:
 
 def _describe(value: Any) -> str:
     if value is None:
-        return "None (did the cell that makes it end with a print, or with no return?)"
+        return _("None (did the cell that makes it end with a print, or with no return?)")
     name = type(value).__name__
     text = repr(value)
-    article = "an" if name[:1].lower() in "aeiou" else "a"
-    return f"{article} {name} ({text[:60]}{'…' if len(text) > 60 else ''})"
+    text = text[:60] + ("…" if len(text) > 60 else "")
+    if name[:1].lower() in "aeiou":
+        return _("an {cls} ({value})").format(cls=name, value=text)
+    return _("a {cls} ({value})").format(cls=name, value=text)
 
 
 def _need_layer_class(answer: Any, *, what: str) -> type:
@@ -51,27 +54,30 @@ def _need_layer_class(answer: Any, *, what: str) -> type:
 
     if isinstance(answer, keras.layers.Layer):
         cls = type(answer).__name__
-        raise Stop(f"This is a layer made from your class ({cls} {answer.name!r}); the check needs the class "
-                   f"itself, to make its own layers from it: pass {cls}, without parentheses.",
+        raise Stop(_("This is a layer made from your class ({cls} {name!r}); the check needs the class itself, to "
+                     "make its own layers from it: pass {cls}, without parentheses.").format(cls=cls, name=answer.name),
                    code="wrong-kind:instance")
     if not isinstance(answer, type):
-        raise Stop(f"The check needs {what}; you passed {_describe(answer)}. Pass the class itself, e.g. "
-                   f"lab.check(..., YourLayer).", code="wrong-kind")
+        raise Stop(_("The check needs {what}; you passed {passed}. Pass the class itself, e.g. "
+                     "lab.check(..., YourLayer).").format(what=_(what), passed=_describe(answer)), code="wrong-kind")
     if not issubclass(answer, keras.layers.Layer):
-        raise Stop(f"{answer.__name__} is a class, but not a Keras layer: the task's class subclasses "
-                   f"keras.layers.Layer (class {answer.__name__}(layers.Layer): ...).", code="wrong-kind:not-a-layer")
+        raise Stop(_("{cls} is a class, but not a Keras layer: the task's class subclasses keras.layers.Layer (class "
+                     "{cls}(layers.Layer): ...).").format(cls=answer.__name__), code="wrong-kind:not-a-layer")
     library = _library_base(answer)
     if library is answer:
-        where = "Keras's" if library.__module__.startswith("keras") else "fapi_lab's"
-        raise Stop(f"{answer.__name__} is {where} own layer class, not one you wrote. It may compute the right "
-                   f"numbers, but the task is to write this layer yourself: a class of your own that subclasses "
-                   f"keras.layers.Layer, with the task's build and call.", code="wrong-kind:library-layer")
+        if library.__module__.startswith("keras"):
+            text = _("{cls} is Keras's own layer class, not one you wrote.")
+        else:
+            text = _("{cls} is fapi_lab's own layer class, not one you wrote.")
+        raise Stop(text.format(cls=answer.__name__) + " " + _(
+            "It may compute the right numbers, but the task is to write this layer yourself: a class of your own "
+            "that subclasses keras.layers.Layer, with the task's build and call."), code="wrong-kind:library-layer")
     if library is not None:
         owner = "fapi_lab" if library.__module__.startswith("fapi_lab") else "Keras"
-        raise Stop(f"{answer.__name__} subclasses {library.__name__}, a layer {owner} already has: its build and "
-                   f"call do the work, so the class you pass adds nothing of yours. "
-                   f"The task is to write this layer yourself: subclass keras.layers.Layer itself, and write the "
-                   f"task's build and call.", code="wrong-kind:library-subclass")
+        raise Stop(_("{cls} subclasses {base}, a layer {owner} already has: its build and call do the work, so the "
+                     "class you pass adds nothing of yours. The task is to write this layer yourself: subclass "
+                     "keras.layers.Layer itself, and write the task's build and call.").format(
+                         cls=answer.__name__, base=library.__name__, owner=owner), code="wrong-kind:library-subclass")
     return answer
 
 
@@ -91,9 +97,9 @@ def _library_base(cls: type) -> type | None:
 
 
 def _kwargs_message(cls: type, where: str) -> str:
-    return (f"{where} {cls.__name__}.__init__ does not accept name= (nor trainable= or dtype=, which Keras passes "
-            f"back to the constructor when it rebuilds a layer): add **kwargs to __init__ and pass them on to "
-            f"super().__init__.")
+    return where + " " + _("{cls}.__init__ does not accept name= (nor trainable= or dtype=, which Keras passes back "
+                           "to the constructor when it rebuilds a layer): add **kwargs to __init__ and pass them on "
+                           "to super().__init__.").format(cls=cls.__name__)
 
 
 def _make_layer(cls: type, call: str, **arguments: Any) -> Any:
@@ -103,12 +109,12 @@ def _make_layer(cls: type, call: str, **arguments: Any) -> Any:
     except TypeError as exc:
         text = str(exc)
         if any(f"'{arg}'" in text for arg in _BASE_ARGS):
-            raise Stop(_kwargs_message(cls, "The check made a layer as " + call + ", but"),
+            raise Stop(_kwargs_message(cls, _("The check made a layer as {call}, but").format(call=call)),
                        code="raised:constructor-kwargs") from None
-        raise Stop(_raised(exc, f"Making a layer as {call}") + " The task's constructor takes the arguments "
-                   "of that call.", code="raised:constructor") from None
+        raise Stop(_raised(exc, _("Making a layer as {call}").format(call=call)) + " "
+                   + _("The task's constructor takes the arguments of that call."), code="raised:constructor") from None
     except Exception as exc:
-        raise Stop(_raised(exc, f"Making a layer as {call}"), code="raised:constructor") from None
+        raise Stop(_raised(exc, _("Making a layer as {call}").format(call=call)), code="raised:constructor") from None
 
 
 def _library_made(layer: Any) -> tuple[list[Any], list[str]]:

@@ -18,6 +18,7 @@ from .._exercises import (
     nodes_of,
     output_map,
 )
+from .._i18n import _, ngettext
 from .._render_dot import format_shape
 from .ex6_common import _is_mirrored, _make_layer, _need_layer_class, _told
 
@@ -60,43 +61,52 @@ def _reference_classifier() -> Any:
 def _structure_problems(graph: Any) -> list[Problem]:
     outputs = output_map(graph)
     if len(outputs) != 1:
-        return [Problem(f"Your model has {len(outputs)} outputs; the subclassed model has one: 4 class "
-                        f"probabilities per sample.", code="output-count")]
+        return [Problem(ngettext("Your model has {n} output; the subclassed model has one: 4 class probabilities "
+                                 "per sample.",
+                                 "Your model has {n} outputs; the subclassed model has one: 4 class probabilities "
+                                 "per sample.", len(outputs)).format(n=len(outputs)), code="output-count")]
     (out_name, (out_key, out_shape)), = outputs.items()
     if tuple(out_shape) != (None, 4):
-        return [Problem(f"Output {out_name!r} has shape {format_shape(out_shape)}; the subclassed model's is "
-                        f"(None, 4): one probability per class.", (out_key,), code="output-shape")]
+        return [Problem(_("Output {name!r} has shape {shape}; the subclassed model's is (None, 4): one probability "
+                          "per class.").format(name=out_name, shape=format_shape(out_shape)), (out_key,),
+                        code="output-shape")]
     dense = nodes_of(graph, "Dense")
     if len(dense) != 2:
-        return [Problem(f"Your model has {len(dense)} Dense layer{'s' * (len(dense) != 1)}; the subclassed model "
-                        f"has 2: hidden (32 units, relu) and classes (4 units, softmax).",
+        return [Problem(ngettext("Your model has {n} Dense layer; the subclassed model has 2: hidden (32 units, "
+                                 "relu) and classes (4 units, softmax).",
+                                 "Your model has {n} Dense layers; the subclassed model has 2: hidden (32 units, "
+                                 "relu) and classes (4 units, softmax).", len(dense)).format(n=len(dense)),
                         tuple(n.key for n in dense), code="dense-count")]
     problems = []
     hidden = next(n for n in dense if n.key != out_key)
     if (hidden.layer.activation or "linear") != "relu":
-        problems.append(Problem(f"Hidden layer {hidden.key!r} has activation {hidden.layer.activation or 'linear'!r};"
-                                f" the subclassed model's hidden layer uses 'relu'.", (hidden.key,),
+        problems.append(Problem(_("Hidden layer {key!r} has activation {activation!r}; the subclassed model's hidden "
+                                  "layer uses 'relu'.").format(key=hidden.key,
+                                                               activation=hidden.layer.activation or "linear"),
+                                (hidden.key,),
                                 code="hidden-activation"))
     last = graph.node(out_key)
     if (last.layer.activation or "linear") != "softmax":
-        problems.append(Problem(f"The output layer {out_key!r} has activation {last.layer.activation or 'linear'!r}; "
-                                f"the subclassed model ends in softmax.", (out_key,), code="output-activation"))
+        problems.append(Problem(_("The output layer {key!r} has activation {activation!r}; the subclassed model ends "
+                                  "in softmax.").format(key=out_key, activation=last.layer.activation or "linear"),
+                                (out_key,), code="output-activation"))
     dropout = nodes_of(graph, "Dropout")
     if not dropout:
         problems.append(Problem(
-            "The subclassed model has a Dropout layer (rate 0.3) between its hidden layer and its output; your "
-            "model has none. In call() it is switched on and off by training=...; in a functional model Keras "
-            "passes training to it for you, so the layer is all it takes.", (hidden.key, out_key),
+            _("The subclassed model has a Dropout layer (rate 0.3) between its hidden layer and its output; your "
+              "model has none. In call() it is switched on and off by training=...; in a functional model Keras "
+              "passes training to it for you, so the layer is all it takes."), (hidden.key, out_key),
                                 code="dropout-missing"))
     else:
         drop = dropout[0]
         rate = drop.layer.config.get("rate")
         if rate is not None and not np.isclose(rate, 0.3):
-            problems.append(Problem(f"Dropout {drop.key!r} has rate {rate}; the subclassed model's is 0.3.",
-                                    (drop.key,), code="dropout-rate"))
+            problems.append(Problem(_("Dropout {key!r} has rate {rate}; the subclassed model's is 0.3.").format(
+                key=drop.key, rate=rate), (drop.key,), code="dropout-rate"))
         if drop.key not in graph.predecessors(out_key) or hidden.key not in graph.predecessors(drop.key):
-            problems.append(Problem(f"Dropout {drop.key!r} is not between the hidden layer {hidden.key!r} and the "
-                                    f"output {out_key!r}, where the subclassed model's call() puts it.",
+            problems.append(Problem(_("Dropout {key!r} is not between the hidden layer {hidden!r} and the output "
+                                      "{output!r}, where the subclassed model's call() puts it.").format(
+                                          key=drop.key, hidden=hidden.key, output=out_key),
                                     (drop.key,), code="dropout-place"))
     return problems
 
@@ -118,34 +128,39 @@ def _optimizer_name(optimizer: Any) -> str:
     inner = getattr(optimizer, "inner_optimizer", optimizer)
     name = type(inner).__name__
     if name == "SGD":
-        return "plain SGD" if not _keeps_values_per_weight(inner) else "SGD with momentum"
+        return _("plain SGD") if not _keeps_values_per_weight(inner) else _("SGD with momentum")
     return name
 
 
 def _built_outside(name: str, optimizer: Any) -> Problem:
     """The model's weights are ordinary variables. What fit does then depends on where and how it was compiled
     (measured, see the module docstring): the message quotes that, not a generic error."""
-    fix = ("Make the keras.Input, the layers and the model inside strategy.scope(), and compile the model there "
-           "too.")
+    fix = _("Make the keras.Input, the layers and the model inside strategy.scope(), and compile the model there "
+            "too.")
     if optimizer is None or not _is_mirrored(optimizer.iterations):
-        compiled = ("and it is not compiled yet" if optimizer is None else
-                    "and compiled outside it")
-        return Problem(f"{name!r} was built outside strategy.scope(), {compiled}: nothing of it belongs to the "
-                       f"strategy. Its weights are ordinary variables on one device, so fit would train it on that "
-                       f"device alone, as if there were no strategy. {fix}", code="built-outside-scope")
+        if optimizer is None:
+            text = _("{name!r} was built outside strategy.scope(), and it is not compiled yet: nothing of it belongs "
+                     "to the strategy. Its weights are ordinary variables on one device, so fit would train it on "
+                     "that device alone, as if there were no strategy.")
+        else:
+            text = _("{name!r} was built outside strategy.scope(), and compiled outside it: nothing of it belongs to "
+                     "the strategy. Its weights are ordinary variables on one device, so fit would train it on that "
+                     "device alone, as if there were no strategy.")
+        return Problem(text.format(name=name) + " " + fix, code="built-outside-scope")
+    # the clause put after "so" in the message below
     if _keeps_values_per_weight(optimizer):
-        said = (f"fit fails with RuntimeError: Need to be inside \"with strategy.scope()\": "
-                f"{_optimizer_name(optimizer)}, made in the scope, makes values of its own for each weight the "
-                f"first time it updates, and must make them in the strategy, beside the weight (if fit is called "
-                f"inside the scope, it says instead: ValueError: `colocate_vars_with` must only be passed a "
-                f"variable created in this tf.distribute.Strategy.scope())")
+        said = _("fit fails with RuntimeError: Need to be inside \"with strategy.scope()\": {optimizer}, made in the "
+                 "scope, makes values of its own for each weight the first time it updates, and must make them in "
+                 "the strategy, beside the weight (if fit is called inside the scope, it says instead: ValueError: "
+                 "`colocate_vars_with` must only be passed a variable created in this "
+                 "tf.distribute.Strategy.scope())").format(optimizer=_optimizer_name(optimizer))
     else:
-        said = ("fit fails with a bare AssertionError, with no message at all: plain SGD, made inside the "
-                "scope, updates each weight through the strategy, and TensorFlow's MirroredStrategy first asserts "
-                "that the weight is one of its mirrored variables")
-    return Problem(f"{name!r} was built outside strategy.scope() and compiled inside it: its weights are ordinary "
-                   f"variables on one device, which MirroredStrategy cannot keep on every replica, so {said}. "
-                   f"{fix}", code="built-outside-scope")
+        said = _("fit fails with a bare AssertionError, with no message at all: plain SGD, made inside the scope, "
+                 "updates each weight through the strategy, and TensorFlow's MirroredStrategy first asserts that the "
+                 "weight is one of its mirrored variables")
+    return Problem(_("{name!r} was built outside strategy.scope() and compiled inside it: its weights are ordinary "
+                     "variables on one device, which MirroredStrategy cannot keep on every replica, so "
+                     "{said}.").format(name=name, said=said) + " " + fix, code="built-outside-scope")
 
 
 def _strategy_problems(model: Any) -> list[Problem]:
@@ -154,24 +169,25 @@ def _strategy_problems(model: Any) -> list[Problem]:
     if not all(_is_mirrored(w) for w in model.weights):
         return [_built_outside(name, optimizer)]
     if optimizer is None:
-        return [Problem(f"{name!r} is not compiled yet: call compile(optimizer=..., loss=..., metrics=[...]) inside "
-                        f"strategy.scope() too, so that the optimizer's variables are mirrored like the weights.",
+        return [Problem(_("{name!r} is not compiled yet: call compile(optimizer=..., loss=..., metrics=[...]) inside "
+                          "strategy.scope() too, so that the optimizer's variables are mirrored like the "
+                          "weights.").format(name=name),
                         code="not-answered:not-compiled")]
     if not _is_mirrored(optimizer.iterations):
         if _keeps_values_per_weight(optimizer):
-            what = (f"fit fails with RuntimeError: \"Mixing different tf.distribute.Strategy objects\" when "
-                    f"{_optimizer_name(optimizer)} makes its values for each weight")
+            what = _("fit fails with RuntimeError: \"Mixing different tf.distribute.Strategy objects\" when "
+                     "{optimizer} makes its values for each weight").format(optimizer=_optimizer_name(optimizer))
         else:
             replicas = _replicas(model.weights[0])
-            counted = (f"with your {replicas} replicas it counts every step {replicas} times" if replicas > 1 else
-                       "with one replica nothing shows, but with two it counts every step twice")
-            what = (f"with plain SGD fit runs, but the optimizer's step counter (optimizer.iterations) is an "
-                    f"ordinary variable that every replica adds 1 to: {counted}, and whatever reads it (a "
-                    f"learning-rate schedule) runs that much too fast")
+            counted = (_("with your {n} replicas it counts every step {n} times").format(n=replicas) if replicas > 1
+                       else _("with one replica nothing shows, but with two it counts every step twice"))
+            what = _("with plain SGD fit runs, but the optimizer's step counter (optimizer.iterations) is an ordinary "
+                     "variable that every replica adds 1 to: {counted}, and whatever reads it (a learning-rate "
+                     "schedule) runs that much too fast").format(counted=counted)
         return [Problem(
-            f"{name!r} was built inside the scope, but its optimizer was made outside it: the optimizer's variables "
-            f"are not mirrored, and {what}. Make the optimizer and call compile inside strategy.scope() too, "
-            f"where the model was built.", code="optimizer-outside-scope")]
+            _("{name!r} was built inside the scope, but its optimizer was made outside it: the optimizer's variables "
+              "are not mirrored, and {what}. Make the optimizer and call compile inside strategy.scope() too, where "
+              "the model was built.").format(name=name, what=what), code="optimizer-outside-scope")]
     return []
 
 
@@ -181,23 +197,24 @@ def _judge_functional_twin(answer: Any, ctx: Context) -> list[Problem]:
     if problems:
         return problems
     problems = _structure_problems(graph)
-    problems += expect_params(graph, _PARAMS_63, explain="The subclassed model has Dense 32, Dropout and Dense 4 "
-                                                         f"after {_FEATURES} features.")
+    problems += expect_params(graph, _PARAMS_63, explain=_("The subclassed model has Dense 32, Dropout and Dense 4 "
+                                                           "after {n} features.").format(n=_FEATURES))
     if problems:
         return problems
     x = np.random.default_rng(64).normal(size=(5, _FEATURES)).astype("float32")
-    problems = computes_like(model, _reference_classifier(), x, what="the subclassed model")
+    problems = computes_like(model, _reference_classifier(), x, what=_("the subclassed model"))
     if problems:
         return problems
     problems = _strategy_problems(model)
     if problems:
         return problems
     ctx.verified += [
-        f"a functional model, not subclassed: (None, {_FEATURES}) → Dense 32 relu → Dropout 0.3 → Dense 4 softmax",
-        f"{_PARAMS_63:,} parameters, in the same order as the subclassed model's",
-        "with the subclassed model's weights copied in, it computes exactly what the subclassed model computes",
-        "its weights and its optimizer were made inside the strategy's scope (mirrored variables): fit can split "
-        "each batch across the replicas",
+        _("a functional model, not subclassed: (None, {n}) → Dense 32 relu → Dropout 0.3 → Dense 4 "
+          "softmax").format(n=_FEATURES),
+        _("{params:,} parameters, in the same order as the subclassed model's").format(params=_PARAMS_63),
+        _("with the subclassed model's weights copied in, it computes exactly what the subclassed model computes"),
+        _("its weights and its optimizer were made inside the strategy's scope (mirrored variables): fit can split "
+          "each batch across the replicas"),
     ]
     return []
 
@@ -212,8 +229,8 @@ _NONE_BATCH = ("got None", "None values not supported", "NoneType")
 
 
 def _rnn_model_text(call: str) -> str:
-    return (f"keras.Input(shape=({_RNN_STEPS}, {_RNN_FEATURES})) → Conv1D({_RNN_FILTERS}, 3) → {call}, the "
-            f"batch size left open")
+    return _("keras.Input(shape=({steps}, {features})) → Conv1D({filters}, 3) → {call}, the batch size left "
+             "open").format(steps=_RNN_STEPS, features=_RNN_FEATURES, filters=_RNN_FILTERS, call=call)
 
 
 def _rnn_build_problem(exc: BaseException, call: str, units: int, earlier: bool) -> str:
@@ -222,16 +239,19 @@ def _rnn_build_problem(exc: BaseException, call: str, units: int, earlier: bool)
     if any(word in text for word in _NONE_BATCH):
         quote = next((line.strip() for line in text.splitlines() if any(w in line for w in _NONE_BATCH)), "")
         quote = quote.replace("\x1b[0m", "").replace("\x1b[1m", "")
-        return (f"In the check's model, {_rnn_model_text(call)}, your layer fails while the model is built "
-                f"({type(exc).__name__}: {quote[:120]}). While a functional model is built, the batch size is not "
-                f"known yet: call() receives a {seen} tensor, so inputs.shape[0] is None, and a first state of "
-                f"that many rows cannot be made. Read the batch size from the tensor when the layer runs "
-                f"(keras.ops.shape gives it, a number or a tensor, never None), not from its static shape.")
+        return _("In the check's model, {model}, your layer fails while the model is built ({error}: {quote}). "
+                 "While a functional model is built, the batch size is not known yet: call() receives a {seen} "
+                 "tensor, so inputs.shape[0] is None, and a first state of that many rows cannot be made. Read the "
+                 "batch size from the tensor when the layer runs (keras.ops.shape gives it, a number or a tensor, "
+                 "never None), not from its static shape.").format(
+                     model=_rnn_model_text(call), error=type(exc).__name__, quote=quote[:120], seen=seen)
     if earlier:
-        return (_told(exc, f"{call}, on the {seen} tensor that units={_RNN_UNITS[0]} handled,")
-                + f" The input has {_RNN_FILTERS} features per step, the state {units} numbers per sample: "
-                  f"the first state has one row per sample and `units` columns, whatever the input's size.")
-    return _told(exc, f"In the check's model, {_rnn_model_text(call)}, calling your layer")
+        return (_told(exc, _("{call}, on the {seen} tensor that units={units} handled,").format(
+                    call=call, seen=seen, units=_RNN_UNITS[0]))
+                + " " + _("The input has {features} features per step, the state {units} numbers per sample: the "
+                          "first state has one row per sample and `units` columns, whatever the input's "
+                          "size.").format(features=_RNN_FILTERS, units=units))
+    return _told(exc, _("In the check's model, {model}, calling your layer").format(model=_rnn_model_text(call)))
 
 
 def _kernel_bias_pairs(layer: Any) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -252,11 +272,12 @@ def _rnn_weights(layer: Any, units: int) -> tuple[tuple[np.ndarray, np.ndarray],
     second = [p for p in pairs if p[0].shape == (units, units) and not any(p is f for f in first[:1])]
     scores = [p for p in pairs if p[0].shape == (units, 1)]
     if len(pairs) != 3 or not first or not second or not scores:
-        shapes = ", ".join(format_shape(tuple(w.shape)) for w in layer.weights) or "none"
-        raise Stop(f"With units={units}, on {_RNN_FILTERS} features per step, your layer's weights are {shapes}. "
-                   f"Document 002's CustomRNN has three Dense layers: projection_1 ({_RNN_FILTERS} → {units}), "
-                   f"projection_2 ({units} → {units}) and the classifier ({units} → 1). Keep __init__ as it is: "
-                   f"the task changes only how the first state is made.", code="rnn-weights")
+        shapes = ", ".join(format_shape(tuple(w.shape)) for w in layer.weights) or _("none")
+        raise Stop(_("With units={units}, on {features} features per step, your layer's weights are {shapes}. "
+                     "Document 002's CustomRNN has three Dense layers: projection_1 ({features} → {units}), "
+                     "projection_2 ({units} → {units}) and the classifier ({units} → 1). Keep __init__ as it is: the "
+                     "task changes only how the first state is made.").format(
+                         units=units, features=_RNN_FILTERS, shapes=shapes), code="rnn-weights")
     return first[0], second[0], scores[0]
 
 
@@ -299,15 +320,16 @@ def _rnn_case(cls: type, units: int, earlier: bool, last_batch: bool) -> None:
     got = tuple(out.shape)
     want = (None, _RNN_OUT_STEPS, 1)
     if got[0] is not None:
-        raise Stop(f"In the check's model, {_rnn_model_text(call)}, your layer's output has shape "
-                   f"{format_shape(got)}: its batch axis is {got[0]}, not None. A batch size of {got[0]} is written "
-                   f"into the layer, so a batch of any other size fails. The first state needs one row per sample "
-                   f"of the batch that arrives: read that number from the tensor when the layer runs.",
-                   code="batch-fixed")
+        raise Stop(_("In the check's model, {model}, your layer's output has shape {got}: its batch axis is {batch}, "
+                     "not None. A batch size of {batch} is written into the layer, so a batch of any other size "
+                     "fails. The first state needs one row per sample of the batch that arrives: read that number "
+                     "from the tensor when the layer runs.").format(
+                         model=_rnn_model_text(call), got=format_shape(got), batch=got[0]), code="batch-fixed")
     if got != want:
-        raise Stop(f"In the check's model, {_rnn_model_text(call)}, your layer gives {format_shape(got)}; document "
-                   f"002's CustomRNN gives {format_shape(want)}: one score per time step (its classifier is a "
-                   f"Dense(1) on the last axis). Keep call's computation as it is.", code="output-shape")
+        raise Stop(_("In the check's model, {model}, your layer gives {got}; document 002's CustomRNN gives {want}: "
+                     "one score per time step (its classifier is a Dense(1) on the last axis). Keep call's "
+                     "computation as it is.").format(model=_rnn_model_text(call), got=format_shape(got),
+                                                     want=format_shape(want)), code="output-shape")
     model = keras.Model(sequences, out, name="check_rnn_model")
     weights = _rnn_weights(layer, units)
     conv_kernel, conv_bias = (np.asarray(w.numpy(), "float64") for w in conv.weights)
@@ -317,15 +339,15 @@ def _rnn_case(cls: type, units: int, earlier: bool, last_batch: bool) -> None:
         try:
             scores = keras.ops.convert_to_numpy(model(data, training=False))
         except Exception as exc:
-            raise Stop(_told(exc, f"The model built, but on a batch of {n} sequences your layer") + " A batch "
-                       "size is fixed somewhere in the layer: the first state must have one row per sample of "
-                       "the batch that arrives, whatever its size.", code="raised:batch-size") from None
+            raise Stop(_told(exc, _("The model built, but on a batch of {n} sequences your layer").format(n=n)) + " "
+                       + _("A batch size is fixed somewhere in the layer: the first state must have one row per "
+                           "sample of the batch that arrives, whatever its size."), code="raised:batch-size") from None
         want_scores = _rnn_reference(_conv1d(data.astype("float64"), conv_kernel, conv_bias), weights)
         if np.shape(scores) != want_scores.shape or not np.allclose(scores, want_scores, atol=1e-4):
-            raise Stop(f"On a batch of {n} sequences, {call} gives other scores than document 002's loop computed "
-                       f"with your layer's own weights (a first state of zeros; at each step state = "
-                       f"projection_1(x_t) + projection_2(state); a sigmoid score per step). Keep call's "
-                       f"computation as it is: the task changes only how the first state is made.",
+            raise Stop(_("On a batch of {n} sequences, {call} gives other scores than document 002's loop computed "
+                         "with your layer's own weights (a first state of zeros; at each step state = "
+                         "projection_1(x_t) + projection_2(state); a sigmoid score per step). Keep call's computation "
+                         "as it is: the task changes only how the first state is made.").format(n=n, call=call),
                        code="computes-otherwise")
     if not last_batch:
         return
@@ -333,24 +355,26 @@ def _rnn_case(cls: type, units: int, earlier: bool, last_batch: bool) -> None:
     try:
         scores = model.predict(data, batch_size=_RNN_BATCH_SIZE, verbose=0)
     except Exception as exc:
-        raise Stop(_told(exc, f"On {_RNN_LONG} sequences in batches of {_RNN_BATCH_SIZE} (a last batch of "
-                              f"{_RNN_LONG % _RNN_BATCH_SIZE}), your layer") + " Every batch size must work, the "
-                   "last batch's too.", code="raised:last-batch") from None
+        raise Stop(_told(exc, _("On {n} sequences in batches of {size} (a last batch of {last}), your layer").format(
+            n=_RNN_LONG, size=_RNN_BATCH_SIZE, last=_RNN_LONG % _RNN_BATCH_SIZE)) + " "
+                   + _("Every batch size must work, the last batch's too."), code="raised:last-batch") from None
     if np.shape(scores) != (_RNN_LONG, _RNN_OUT_STEPS, 1):
-        raise Stop(f"On {_RNN_LONG} sequences in batches of {_RNN_BATCH_SIZE}, the model returned "
-                   f"{np.shape(scores)}, not ({_RNN_LONG}, {_RNN_OUT_STEPS}, 1).", code="forward-shape")
+        raise Stop(_("On {n} sequences in batches of {size}, the model returned {got}, not ({n}, {steps}, 1).").format(
+            n=_RNN_LONG, size=_RNN_BATCH_SIZE, got=np.shape(scores), steps=_RNN_OUT_STEPS), code="forward-shape")
 
 
 def _judge_any_batch_rnn(answer: Any, ctx: Context) -> list[Problem]:
-    cls = _need_layer_class(answer, what="your CustomRNN class (the class itself, not a layer made from it)")
+    cls = _need_layer_class(answer, what=_("your CustomRNN class (the class itself, not a layer made from it)"))
     for index, units in enumerate(_RNN_UNITS):
         _rnn_case(cls, units, earlier=index > 0, last_batch=index == 0)
     name = cls.__name__
     ctx.verified += [
-        f"in a functional model, {_rnn_model_text(f'{name}(units=...)')}: output (None, {_RNN_OUT_STEPS}, 1)",
-        f"batches of {' and '.join(map(str, _RNN_BATCHES))} sequences with units="
-        f"{' and units='.join(map(str, _RNN_UNITS))}, and {_RNN_LONG} sequences through predict in batches of "
-        f"{_RNN_BATCH_SIZE} (a last batch of {_RNN_LONG % _RNN_BATCH_SIZE})",
-        "its scores equal document 002's loop, computed with the layer's own weights",
+        _("in a functional model, {model}: output (None, {steps}, 1)").format(
+            model=_rnn_model_text(f"{name}(units=...)"), steps=_RNN_OUT_STEPS),
+        _("batches of {a} and {b} sequences with units={u1} and units={u2}, and {n} sequences through predict in "
+          "batches of {size} (a last batch of {last})").format(
+              a=_RNN_BATCHES[0], b=_RNN_BATCHES[1], u1=_RNN_UNITS[0], u2=_RNN_UNITS[1], n=_RNN_LONG,
+              size=_RNN_BATCH_SIZE, last=_RNN_LONG % _RNN_BATCH_SIZE),
+        _("its scores equal document 002's loop, computed with the layer's own weights"),
     ]
     return []

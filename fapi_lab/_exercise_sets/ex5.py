@@ -43,11 +43,12 @@ from .._exercises import (
     output_map,
     unconnected_inputs,
 )
+from .._i18n import N_, _, ngettext
 from .._layergraph import LayerGraph, Node, Shape
 from .._render_dot import format_shape
 
-LESSON_7 = "lesson 7"
-LESSON_8 = "lesson 8"
+LESSON_7 = N_("lesson 7")
+LESSON_8 = N_("lesson 8")
 
 
 # -- ex5.1 ----------------------------------------------------------------------------------------------------
@@ -68,46 +69,51 @@ def _judge_shared_lstm(answer: Any, ctx: Context) -> list[Problem]:
         return problems
     lstm_calls = _calls_by_weights([n for n in graph.walk() if n.class_name == "LSTM"])
     if not lstm_calls:
-        return [Problem("Your model has no LSTM layer: the task encodes each tweet (140 steps of 256 numbers) with "
-                        "an LSTM of 64 units, the same LSTM for both tweets.", code="layer-missing")]
+        return [Problem(_("Your model has no LSTM layer: the task encodes each tweet (140 steps of 256 numbers) with "
+                          "an LSTM of 64 units, the same LSTM for both tweets."), code="layer-missing")]
     if len(lstm_calls) >= 2:
         firsts = [calls[0] for calls in lstm_calls.values()]
         params = sum(n.layer.params for n in firsts)
-        return [Problem(f"The LSTM should be shared, but your model has {len(firsts)} separate LSTM layers "
-                        f"({_names([n.name for n in firsts])}): {len(firsts)} sets of weights ({params:,} "
-                        f"parameters in all), which learn different things, so the same tweet would get a "
-                        f"different encoding as tweet_a and as tweet_b. Make the LSTM once, keep it in a variable, "
-                        f"and call that one layer on each tweet.", tuple(n.key for n in firsts), code="not-shared")]
+        return [Problem(_("The LSTM should be shared, but your model has {n} separate LSTM layers ({names}): {n} sets "
+                          "of weights ({params:,} parameters in all), which learn different things, so the same tweet "
+                          "would get a different encoding as tweet_a and as tweet_b. Make the LSTM once, keep it in a "
+                          "variable, and call that one layer on each tweet.").format(
+                              n=len(firsts), names=_names([n.name for n in firsts]), params=params),
+                        tuple(n.key for n in firsts), code="not-shared")]
     calls = next(iter(lstm_calls.values()))
     lstm = calls[0]
     if len(calls) == 1:
         read = _names(_merge_inputs(graph, lstm.key))
-        return [Problem(f"LSTM {lstm.name!r} is called once (on {read}); the task calls the one LSTM twice, once on "
-                        f"each tweet, so that each tweet gets its own encoding from the same weights.", (lstm.key,),
-                        code="call-count")]
-    problems = _reads_each_input_once(graph, calls, f"The shared LSTM {lstm.name!r}")
+        return [Problem(_("LSTM {name!r} is called once (on {read}); the task calls the one LSTM twice, once on each "
+                          "tweet, so that each tweet gets its own encoding from the same weights.").format(
+                              name=lstm.name, read=read), (lstm.key,), code="call-count")]
+    problems = _reads_each_input_once(graph, calls, _("The shared LSTM {name!r}").format(name=lstm.name))
     units = lstm.layer.config.get("units")
     if units != _LSTM_UNITS:
-        problems.append(Problem(f"LSTM {lstm.name!r} has {units} units, so each tweet is encoded as {units} numbers; "
-                                f"the task's encodings have {_LSTM_UNITS} (document 001's shared LSTM).",
-                                (lstm.key,), code="lstm-units"))
+        problems.append(Problem(_("LSTM {name!r} has {units} units, so each tweet is encoded as {units} numbers; the "
+                                  "task's encodings have {want} (document 001's shared LSTM).").format(
+                                      name=lstm.name, units=units, want=_LSTM_UNITS), (lstm.key,), code="lstm-units"))
     if problems:
         return problems
-    merge, problems = _concatenated(graph, calls, _LSTM_UNITS, "encodings")
-    problems += _sigmoid_output(graph, "same_author", "the two tweets have the same author")
+    merge, problems = _concatenated(graph, calls, _LSTM_UNITS, N_("encodings"))
+    problems += _sigmoid_output(graph, "same_author", N_("the two tweets have the same author"))
     if problems:
         return problems
-    problems = expect_params(graph, _TWEET_PARAMS, explain=f"The shared LSTM has {_LSTM_PARAMS:,} (counted once) "
-                             f"and the output layer {2 * _LSTM_UNITS + 1}.")
+    problems = expect_params(graph, _TWEET_PARAMS, explain=_("The shared LSTM has {lstm:,} (counted once) and the "
+                                                             "output layer {head}.").format(
+                                                                 lstm=_LSTM_PARAMS, head=2 * _LSTM_UNITS + 1))
     if problems or merge is None:
         return problems
     tweet = np.random.default_rng(0).standard_normal((2, 140, 256)).astype("float32")
-    _equal_halves(model, merge, output_map(graph)["same_author"][0], {"tweet_a": tweet, "tweet_b": tweet}, "encodings")
-    ctx.verified += ["inputs 'tweet_a' and 'tweet_b' (None, 140, 256); output 'same_author' (None, 1) with sigmoid",
-                     f"one LSTM of 64 units ({lstm.name!r}) called once on each tweet: one set of weights",
-                     f"the two encodings concatenated: {_TWEET_PARAMS:,} parameters, the LSTM's "
-                     f"{_LSTM_PARAMS:,} counted once",
-                     "the same tweet on both inputs gives two equal encodings"]
+    _equal_halves(model, merge, output_map(graph)["same_author"][0], {"tweet_a": tweet, "tweet_b": tweet},
+                  N_("encodings"))
+    ctx.verified += [_("inputs 'tweet_a' and 'tweet_b' (None, 140, 256); output 'same_author' (None, 1) with "
+                       "sigmoid"),
+                     _("one LSTM of 64 units ({name!r}) called once on each tweet: one set of weights").format(
+                         name=lstm.name),
+                     _("the two encodings concatenated: {params:,} parameters, the LSTM's {lstm:,} counted "
+                       "once").format(params=_TWEET_PARAMS, lstm=_LSTM_PARAMS),
+                     _("the same tweet on both inputs gives two equal encodings")]
     return []
 
 
@@ -131,55 +137,63 @@ def _judge_shared_model(answer: Any, ctx: Context) -> list[Problem]:
     if not nested:
         shared = [n for n in graph.nodes if n.shared and n.call_index == 0 and n.layer.params > 0]
         if shared:
-            return [Problem(f"Your model calls the encoder's layers ({_names([n.name for n in shared])} and the "
-                            f"others) one by one on each image. Their weights are shared, but the encoder model "
-                            f"itself is not used: the task calls the whole encoder model on each image, as if it "
-                            f"were one layer, so that your graph shows one box for the encoder, called twice.",
+            return [Problem(_("Your model calls the encoder's layers ({names} and the others) one by one on each "
+                              "image. Their weights are shared, but the encoder model itself is not used: the task "
+                              "calls the whole encoder model on each image, as if it were one layer, so that your "
+                              "graph shows one box for the encoder, called twice.").format(
+                                  names=_names([n.name for n in shared])),
                             tuple(n.key for n in shared), code="layers-not-nested")]
         inner = [n.key for n in graph.nodes if n.kind != "input" and n.layer.params > 0]
-        return [Problem(f"Your model has no nested model: its layers ({_names(inner[:4])}{' …' * (len(inner) > 4)}) "
-                        f"sit directly in it. The task's encoder is a whole model, made once by make_encoder(), and "
-                        f"called on each image as if it were one layer.", tuple(inner), code="no-nested-model")]
+        return [Problem(_("Your model has no nested model: its layers ({names}) sit directly in it. The task's encoder "
+                          "is a whole model, made once by make_encoder(), and called on each image as if it were one "
+                          "layer.").format(names=_names(inner[:4]) + " …" * (len(inner) > 4)), tuple(inner),
+                        code="no-nested-model")]
     if len(nested) >= 2:
         firsts = [calls[0] for calls in nested.values()]
         params = sum(n.layer.params for n in firsts)
-        return [Problem(f"The encoder should be shared, but your model uses {len(firsts)} separate encoder models "
-                        f"({_names([n.name for n in firsts])}): {len(firsts)} sets of weights ({params:,} parameters "
-                        f"in all), so the same picture would get different features on the left and on the right. "
-                        f"Make the encoder once and call that one model on both images.",
+        return [Problem(_("The encoder should be shared, but your model uses {n} separate encoder models ({names}): "
+                          "{n} sets of weights ({params:,} parameters in all), so the same picture would get "
+                          "different features on the left and on the right. Make the encoder once and call that one "
+                          "model on both images.").format(n=len(firsts), names=_names([n.name for n in firsts]),
+                                                          params=params),
                         tuple(n.key for n in firsts), code="not-shared")]
     calls = next(iter(nested.values()))
     encoder = calls[0]
     if len(calls) == 1:
         read = _names(_merge_inputs(graph, encoder.key))
-        return [Problem(f"The encoder model {encoder.name!r} is called once (on {read}); the task calls the one "
-                        f"encoder on each image.", (encoder.key,), code="call-count")]
-    problems = _reads_each_input_once(graph, calls, f"The encoder model {encoder.name!r}")
+        return [Problem(_("The encoder model {name!r} is called once (on {read}); the task calls the one encoder on "
+                          "each image.").format(name=encoder.name, read=read), (encoder.key,), code="call-count")]
+    problems = _reads_each_input_once(graph, calls, _("The encoder model {name!r}").format(name=encoder.name))
     features = encoder.output_shapes[0] if encoder.output_shapes else ()
     if encoder.layer.params != _ENCODER_PARAMS or tuple(features) != (None, _ENCODER_FEATURES):
         problems.append(Problem(
-            f"The shared model {encoder.name!r} has {encoder.layer.params:,} parameters and gives "
-            f"{format_shape(features)} per image; the task's encoder is the one make_encoder() builds "
-            f"({_ENCODER_PARAMS:,} parameters, {_ENCODER_FEATURES} features per image). Use that model, unchanged.",
+            _("The shared model {name!r} has {params:,} parameters and gives {shape} per image; the task's encoder is "
+              "the one make_encoder() builds ({want:,} parameters, {features} features per image). Use that model, "
+              "unchanged.").format(name=encoder.name, params=encoder.layer.params, shape=format_shape(features),
+                                   want=_ENCODER_PARAMS, features=_ENCODER_FEATURES),
             (encoder.key,), code="encoder-changed"))
     if problems:
         return problems
-    merge, problems = _concatenated(graph, calls, _ENCODER_FEATURES, "feature vectors")
-    problems += _sigmoid_output(graph, "same_scene", "the two images show the same scene")
+    merge, problems = _concatenated(graph, calls, _ENCODER_FEATURES, N_("feature vectors"))
+    problems += _sigmoid_output(graph, "same_scene", N_("the two images show the same scene"))
     if problems:
         return problems
-    problems = expect_params(graph, _SCENE_PARAMS, explain=f"The encoder has {_ENCODER_PARAMS:,} (counted once) and "
-                             f"the output layer {2 * _ENCODER_FEATURES + 1}.")
+    problems = expect_params(graph, _SCENE_PARAMS, explain=_("The encoder has {encoder:,} (counted once) and the "
+                                                             "output layer {head}.").format(
+                                                                 encoder=_ENCODER_PARAMS,
+                                                                 head=2 * _ENCODER_FEATURES + 1))
     if problems or merge is None:
         return problems
     images = np.random.default_rng(0).random((2, 32, 32, 3)).astype("float32")
     _equal_halves(model, merge, output_map(graph)["same_scene"][0], {"left_image": images, "right_image": images},
-                  "feature vectors")
-    ctx.verified += ["inputs 'left_image' and 'right_image' (None, 32, 32, 3); output 'same_scene' (None, 1) "
-                     "with sigmoid",
-                     f"one encoder model ({encoder.name!r}) called as a layer on each image: one set of weights",
-                     f"{_SCENE_PARAMS:,} parameters: the encoder's {_ENCODER_PARAMS:,} counted once",
-                     "the same image on both sides gives two equal feature vectors"]
+                  N_("feature vectors"))
+    ctx.verified += [_("inputs 'left_image' and 'right_image' (None, 32, 32, 3); output 'same_scene' (None, 1) "
+                       "with sigmoid"),
+                     _("one encoder model ({name!r}) called as a layer on each image: one set of weights").format(
+                         name=encoder.name),
+                     _("{params:,} parameters: the encoder's {encoder:,} counted once").format(
+                         params=_SCENE_PARAMS, encoder=_ENCODER_PARAMS),
+                     _("the same image on both sides gives two equal feature vectors")]
     return []
 
 
@@ -208,11 +222,15 @@ def _sharing_problems(graph: LayerGraph, photos: tuple[str, str], caption: str) 
     if not calls:
         mixers = [n for n in graph.nodes if n.kind != "input" and set(photos) <= set(inputs_reaching(graph, n.key))]
         first = mixers[0] if mixers else None
-        where = f" ({first.class_name} {first.key!r})" if first is not None else ""
-        return [Problem(f"Your model mixes the two photos{where} before any layer with weights has seen one photo "
-                        f"alone, so nothing encodes a photo on its own. The task encodes each photo separately, "
-                        f"with one encoder shared by both, so that the same photo gets the same encoding on either "
-                        f"side; the comparison comes after.", (first.key,) if first is not None else (),
+        if first is not None:
+            said = _("Your model mixes the two photos ({kind} {key!r}) before any layer with weights has seen one "
+                     "photo alone, so nothing encodes a photo on its own.").format(kind=first.class_name, key=first.key)
+        else:
+            said = _("Your model mixes the two photos before any layer with weights has seen one photo alone, so "
+                     "nothing encodes a photo on its own.")
+        return [Problem(said + " " + _("The task encodes each photo separately, with one encoder shared by both, so "
+                                       "that the same photo gets the same encoding on either side; the comparison "
+                                       "comes after."), (first.key,) if first is not None else (),
                         code="photos-mixed")]
     covered: dict[int, set[str]] = {}
     for node, photo in calls:
@@ -221,17 +239,20 @@ def _sharing_problems(graph: LayerGraph, photos: tuple[str, str], caption: str) 
     if not lonely:
         return []
     by_photo = {p: [n.key for n, q in lonely if q == p] for p in photos}
-    said = "; ".join(f"{', '.join(map(repr, keys))} read{'s' * (len(keys) == 1)} {p!r} only"
-                     for p, keys in by_photo.items() if keys)
-    return [Problem(f"The photos are not encoded by one shared encoder: {said}, and no call of "
-                    f"{'that layer' if len(lonely) == 1 else 'those layers'} reads the other photo. Separate weights "
-                    f"learn different things, so the same photo would get a different encoding as "
-                    f"{photos[0]!r} and as {photos[1]!r}. Make the encoder once (a layer, or a model of its own) and "
-                    f"call that same object on each photo.", tuple(n.key for n, _ in lonely), code="not-shared")]
+    said = "; ".join(ngettext("{keys} reads {photo!r} only", "{keys} read {photo!r} only", len(keys)).format(
+        keys=", ".join(map(repr, keys)), photo=p) for p, keys in by_photo.items() if keys)
+    return [Problem(ngettext("The photos are not encoded by one shared encoder: {said}, and no call of that layer "
+                             "reads the other photo.",
+                             "The photos are not encoded by one shared encoder: {said}, and no call of those layers "
+                             "reads the other photo.", len(lonely)).format(said=said) + " "
+                    + _("Separate weights learn different things, so the same photo would get a different encoding "
+                        "as {a!r} and as {b!r}. Make the encoder once (a layer, or a model of its own) and call that "
+                        "same object on each photo.").format(a=photos[0], b=photos[1]),
+                    tuple(n.key for n, _p in lonely), code="not-shared")]
 
 
 def _judge_design_two_photos(answer: Any, ctx: Context) -> list[Problem]:
-    model, graph = need_functional(answer, ctx, why="The design task practises sharing in the functional API.")
+    model, graph = need_functional(answer, ctx, why=N_("The design task practises sharing in the functional API."))
     found, problems = match_inputs(graph, {"photo_a": _PHOTO, "photo_b": _PHOTO, "caption": _CAPTION},
                                    dtypes={"caption": "int"})
     problems += expect_outputs(graph, _DESIGN_OUTPUTS)
@@ -240,11 +261,12 @@ def _judge_design_two_photos(answer: Any, ctx: Context) -> list[Problem]:
     photo_a, photo_b, caption = found["photo_a"], found["photo_b"], found["caption"]
     caption_shape = graph.node(caption).output_shapes[0]
     if caption_shape[1] is not None:
-        return [Problem(f"Input {caption!r} has shape {format_shape(caption_shape)}: it takes captions of exactly "
-                        f"{caption_shape[1]} words. The task's captions have any length: leave the number of words "
-                        f"open (None) in keras.Input's shape.", (caption,), code="caption-length")]
+        return [Problem(_("Input {name!r} has shape {shape}: it takes captions of exactly {words} words. The task's "
+                          "captions have any length: leave the number of words open (None) in keras.Input's "
+                          "shape.").format(name=caption, shape=format_shape(caption_shape), words=caption_shape[1]),
+                        (caption,), code="caption-length")]
     problems = expect_depends(graph, "same_place", [photo_a, photo_b], not_on=[caption],
-                              why="Whether two photos show the same place is a question about the photos alone.")
+                              why=N_("Whether two photos show the same place is a question about the photos alone."))
     problems += expect_depends(graph, "caption_fits", [photo_a, photo_b, caption])
     if problems:
         return problems
@@ -259,77 +281,79 @@ def _judge_design_two_photos(answer: Any, ctx: Context) -> list[Problem]:
         try:
             out = model.predict(batch, verbose=0)
         except Exception as exc:
-            raise Stop(_raised(exc, f"On 3 photo pairs with captions of {words} words, your model"),
-                       code="raised:forward") from None
+            raise Stop(_raised(exc, _("On 3 photo pairs with captions of {words} words, your model").format(
+                words=words)), code="raised:forward") from None
         values = out if isinstance(out, dict) else dict(zip(model.output_names, out, strict=True))
         for name in _DESIGN_OUTPUTS:
             if np.shape(values[name]) != (3, 1):
-                raise Stop(f"On 3 photo pairs with captions of {words} words, output {name!r} has shape "
-                           f"{np.shape(values[name])}, not (3, 1).", code="forward-shape")
-    shared = {n.layer.uid: n for n, _ in _photo_only_calls(graph, (photo_a, photo_b), caption)}
+                raise Stop(_("On 3 photo pairs with captions of {words} words, output {name!r} has shape {shape}, "
+                             "not (3, 1).").format(words=words, name=name, shape=np.shape(values[name])),
+                           code="forward-shape")
+    shared = {n.layer.uid: n for n, _p in _photo_only_calls(graph, (photo_a, photo_b), caption)}
     names = ", ".join(repr(n.name) for n in shared.values())
     ctx.verified += [
-        f"inputs {photo_a!r} and {photo_b!r} {format_shape(_PHOTO)}, {caption!r} (None, None) of word ids",
-        "'same_place' (None, 1) from the two photos only; 'caption_fits' (None, 1) from all three inputs",
-        f"one encoder for both photos: {names}, each called once on each photo",
-        "captions of 7 and of 12 words give one value per pair in each output; any layers are fine here",
+        _("inputs {a!r} and {b!r} {shape}, {caption!r} (None, None) of word ids").format(
+            a=photo_a, b=photo_b, shape=format_shape(_PHOTO), caption=caption),
+        _("'same_place' (None, 1) from the two photos only; 'caption_fits' (None, 1) from all three inputs"),
+        _("one encoder for both photos: {names}, each called once on each photo").format(names=names),
+        _("captions of 7 and of 12 words give one value per pair in each output; any layers are fine here"),
     ]
     return []
 
 
 EXERCISES = [
     Exercise(
-        id="ex5.1", title="Share one LSTM between two tweets", lesson=LESSON_7,
+        id="ex5.1", title=N_("Share one LSTM between two tweets"), lesson=LESSON_7,
         judge=_judge_shared_lstm,
-        hints=("Make the LSTM once, before you use it, and keep it in a variable: every call of that one layer "
-               "object uses the same weights.",
-               "Call that same LSTM on tweet_a and on tweet_b: the two results are the two encodings (64 numbers "
-               "each). Then concatenate them.",
-               "After the concatenate: Dense(1, activation='sigmoid', name='same_author'), and keras.Model with both "
-               "inputs. lab.graph(model) should show the LSTM called twice; the model has 82,305 parameters."),
-        outline=(("tweet_a (None, 140, 256)", "one LSTM, 64 units (called twice)"),
-                 ("tweet_b (None, 140, 256)", "one LSTM, 64 units (called twice)"),
-                 ("one LSTM, 64 units (called twice)", "concatenate the two encodings (None, 128)"),
-                 ("concatenate the two encodings (None, 128)", "same_author: Dense 1, sigmoid"))),
+        hints=(N_("Make the LSTM once, before you use it, and keep it in a variable: every call of that one layer "
+               "object uses the same weights."),
+               N_("Call that same LSTM on tweet_a and on tweet_b: the two results are the two encodings (64 numbers "
+               "each). Then concatenate them."),
+               N_("After the concatenate: Dense(1, activation='sigmoid', name='same_author'), and keras.Model with "
+               "both inputs. lab.graph(model) should show the LSTM called twice; the model has 82,305 parameters.")),
+        outline=(("tweet_a (None, 140, 256)", N_("one LSTM, 64 units (called twice)")),
+                 ("tweet_b (None, 140, 256)", N_("one LSTM, 64 units (called twice)")),
+                 (N_("one LSTM, 64 units (called twice)"), N_("concatenate the two encodings (None, 128)")),
+                 (N_("concatenate the two encodings (None, 128)"), "same_author: Dense 1, sigmoid"))),
     Exercise(
-        id="ex5.2", title="Share a whole vision model between two images", lesson=LESSON_7,
+        id="ex5.2", title=N_("Share a whole vision model between two images"), lesson=LESSON_7,
         judge=_judge_shared_model,
-        hints=("A keras.Model can be called on a tensor exactly like a layer, and the call reuses the model's "
-               "weights.",
-               "Call make_encoder() once and keep the model; then call that model on left_image and on right_image "
-               "(32 features each).",
-               "Concatenate the two feature vectors and end with Dense(1, activation='sigmoid', name='same_scene'). "
-               "lab.graph(model) should show one box for the encoder, called twice; 5,153 parameters."),
-        outline=(("left_image (None, 32, 32, 3)", "one encoder model (called twice)"),
-                 ("right_image (None, 32, 32, 3)", "one encoder model (called twice)"),
-                 ("one encoder model (called twice)", "concatenate the two feature vectors (None, 64)"),
-                 ("concatenate the two feature vectors (None, 64)", "same_scene: Dense 1, sigmoid"))),
+        hints=(N_("A keras.Model can be called on a tensor exactly like a layer, and the call reuses the model's "
+               "weights."),
+               N_("Call make_encoder() once and keep the model; then call that model on left_image and on right_image "
+               "(32 features each)."),
+               N_("Concatenate the two feature vectors and end with Dense(1, activation='sigmoid', name='same_scene'). "
+               "lab.graph(model) should show one box for the encoder, called twice; 5,153 parameters.")),
+        outline=(("left_image (None, 32, 32, 3)", N_("one encoder model (called twice)")),
+                 ("right_image (None, 32, 32, 3)", N_("one encoder model (called twice)")),
+                 (N_("one encoder model (called twice)"), N_("concatenate the two feature vectors (None, 64)")),
+                 (N_("concatenate the two feature vectors (None, 64)"), "same_scene: Dense 1, sigmoid"))),
     Exercise(
-        id="ex5.3", title="Return every convolution's feature map", lesson=LESSON_8,
+        id="ex5.3", title=N_("Return every convolution's feature map"), lesson=LESSON_8,
         judge=_judge_conv_features,
-        answer="the function conv_features (pass it without calling it)",
-        hints=("model.layers lists a model's layers in order, and each layer's .output is the tensor it computes "
-               "inside that model.",
-               "Keep the layers that are Conv2D layers (isinstance), and build the new model from the model's own "
-               "input and their output tensors: then it reuses the same layers and weights.",
-               "keras.Model(inputs=model.inputs, outputs=[...]) with one output per Conv2D layer, in order. Don't "
-               "build new layers, clone the model, or use a model from another cell inside the function."),
-        outline=(("the model's input", "its Conv2D layers, in order (the model's own)"),
-                 ("its Conv2D layers, in order (the model's own)", "one output per Conv2D layer"))),
+        answer=N_("the function conv_features (pass it without calling it)"),
+        hints=(N_("model.layers lists a model's layers in order, and each layer's .output is the tensor it computes "
+               "inside that model."),
+               N_("Keep the layers that are Conv2D layers (isinstance), and build the new model from the model's own "
+               "input and their output tensors: then it reuses the same layers and weights."),
+               N_("keras.Model(inputs=model.inputs, outputs=[...]) with one output per Conv2D layer, in order. Don't "
+               "build new layers, clone the model, or use a model from another cell inside the function.")),
+        outline=((N_("the model's input"), N_("its Conv2D layers, in order (the model's own)")),
+                 (N_("its Conv2D layers, in order (the model's own)"), N_("one output per Conv2D layer")))),
     Exercise(
-        id="ex5.4", title="Design a model for two photos and a caption, with one shared photo encoder",
+        id="ex5.4", title=N_("Design a model for two photos and a caption, with one shared photo encoder"),
         lesson=LESSON_7, judge=_judge_design_two_photos,
-        hints=("Three inputs: two photos (32, 32, 3) and a caption of word ids, keras.Input(shape=(None,), "
-               "dtype='int32'). Two outputs named same_place and caption_fits, one number each.",
-               "Make the photo encoder once (a small model, as in ex5.2, or one layer) and call it on each photo. "
-               "The caption needs an encoder of its own: word ids go through an Embedding first.",
-               "same_place reads the two photo encodings only (concatenate them, then Dense(1, sigmoid)); "
+        hints=(N_("Three inputs: two photos (32, 32, 3) and a caption of word ids, keras.Input(shape=(None,), "
+               "dtype='int32'). Two outputs named same_place and caption_fits, one number each."),
+               N_("Make the photo encoder once (a small model, as in ex5.2, or one layer) and call it on each photo. "
+               "The caption needs an encoder of its own: word ids go through an Embedding first."),
+               N_("same_place reads the two photo encodings only (concatenate them, then Dense(1, sigmoid)); "
                "caption_fits reads both encodings and the caption's. lab.graph(model) should show the encoder "
-               "called twice."),
-        outline=(("photo_a (None, 32, 32, 3)", "one photo encoder (called twice)"),
-                 ("photo_b (None, 32, 32, 3)", "one photo encoder (called twice)"),
-                 ("caption (None, None) word ids", "caption encoder"),
-                 ("one photo encoder (called twice)", "same_place (None, 1)"),
-                 ("one photo encoder (called twice)", "caption_fits (None, 1)"),
-                 ("caption encoder", "caption_fits (None, 1)"))),
+               "called twice.")),
+        outline=(("photo_a (None, 32, 32, 3)", N_("one photo encoder (called twice)")),
+                 ("photo_b (None, 32, 32, 3)", N_("one photo encoder (called twice)")),
+                 (N_("caption (None, None) word ids"), N_("caption encoder")),
+                 (N_("one photo encoder (called twice)"), "same_place (None, 1)"),
+                 (N_("one photo encoder (called twice)"), "caption_fits (None, 1)"),
+                 (N_("caption encoder"), "caption_fits (None, 1)"))),
 ]

@@ -1,6 +1,8 @@
 // fapi_lab shape table (anywidget ESM, no dependencies): one row per layer call; click a row (or focus it and
 // press Enter or Space) to select that layer in every linked view. In compact mode (inside lab.explore) the table
 // scrolls inside its box to the selected row and shows the arithmetic of that row under the table.
+// The words come from the `labels` trait (key -> text in the notebook's language, fapi_lab/_labels_text.py); a key
+// it lacks keeps the English words written here.
 function cell(tag, text, cls) {
   const el = document.createElement(tag);
   if (cls) el.className = cls;
@@ -18,6 +20,11 @@ function shapesCell(shapes) {
 }
 
 function render({ model, el }) {
+  const t = (key, text, vars = {}) => {
+    const labels = model.get("labels") || {};
+    const found = typeof labels[key] === "string" && labels[key] ? labels[key] : text;
+    return found.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+  };
   const root = cell("div", undefined, "fl-table");
   const box = cell("div", undefined, "fl-table-box");
   const table = cell("table", undefined, "fapi-lab-shapes");
@@ -42,8 +49,12 @@ function render({ model, el }) {
     table.replaceChildren();
     const head = cell("thead");
     const hr = cell("tr");
-    const names = compact ? ["call", "layer", "output shape", "params"]
-      : ["call", "layer", "input shape", "output shape", "params", "why this shape"];
+    const call = t("call", "call");
+    const layer = t("layer", "layer");
+    const output = t("output_shape", "output shape");
+    const params = t("params", "params");
+    const names = compact ? [call, layer, output, params]
+      : [call, layer, t("input_shape", "input shape"), output, params, t("why", "why this shape")];
     names.forEach((n) => hr.appendChild(cell("th", n)));
     head.appendChild(hr);
     table.appendChild(head);
@@ -65,7 +76,7 @@ function render({ model, el }) {
         params.appendChild(cell("small", r.formula));
       }
       tr.appendChild(params);
-      if (!compact) tr.appendChild(cell("td", r.why + (r.known ? "" : " (no formula)"), "fl-why"));
+      if (!compact) tr.appendChild(cell("td", r.why + (r.known ? "" : t("no_formula", " (no formula)")), "fl-why"));
       tr.addEventListener("click", () => choose(r.call));
       tr.addEventListener("keydown", (ev) => {
         if (ev.key === "Enter" || ev.key === " ") {
@@ -79,7 +90,7 @@ function render({ model, el }) {
     table.appendChild(body);
     const foot = cell("tfoot");
     const fr = cell("tr");
-    const label = cell("td", "total");
+    const label = cell("td", t("total", "total"));
     label.colSpan = compact ? 3 : 4;
     fr.appendChild(label);
     fr.appendChild(cell("td", model.get("total"), "fl-num"));
@@ -99,8 +110,8 @@ function render({ model, el }) {
     tr.classList.add("fl-selected");
     if (model.get("compact")) {
       detail.appendChild(cell("code", r.call));
-      detail.appendChild(document.createTextNode(`: ${r.why}${r.known ? "" : " (no formula)"}`));
-      if (r.formula) detail.appendChild(cell("div", `params: ${r.formula}`, "fl-formula"));
+      detail.appendChild(document.createTextNode(`: ${r.why}${r.known ? "" : t("no_formula", " (no formula)")}`));
+      if (r.formula) detail.appendChild(cell("div", t("formula", "params: {formula}", { formula: r.formula }), "fl-formula"));
     }
     // scroll the box (never the page) so the row is in view
     const top = tr.offsetTop - (table.tHead ? table.tHead.offsetHeight : 0);
@@ -115,6 +126,7 @@ function render({ model, el }) {
   model.on("change:max_height", build);
   model.on("change:total", build);
   model.on("change:selected", mark);
+  model.on("change:labels", build);
   return () => root.remove();
 }
 

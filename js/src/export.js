@@ -32,7 +32,8 @@ export function downloadSvg(svg, name) {
 }
 
 // PNG at twice the natural size (fewer pixels for a huge picture: browsers refuse very large canvases)
-export function pngBlob(svg, scale = 2, maxPixels = 24_000_000) {
+// (`words`: the two failure messages in the notebook's language, English when not given)
+export function pngBlob(svg, scale = 2, maxPixels = 24_000_000, words = {}) {
   const w = cssPixels(svg.getAttribute("width")) || svg.viewBox.baseVal.width;
   const h = cssPixels(svg.getAttribute("height")) || svg.viewBox.baseVal.height;
   const s = Math.min(scale, Math.sqrt(maxPixels / (w * h)), 16_000 / Math.max(w, h));
@@ -49,17 +50,17 @@ export function pngBlob(svg, scale = 2, maxPixels = 24_000_000) {
       ctx.fillRect(0, 0, canvas.width, canvas.height);
       ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
       URL.revokeObjectURL(url);
-      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("the browser could not make a PNG"))),
+      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error(words.noPng || "the browser could not make a PNG"))),
         "image/png");
     };
     img.onerror = () => {
       URL.revokeObjectURL(url);
-      reject(new Error("the browser could not draw the SVG"));
+      reject(new Error(words.noSvg || "the browser could not draw the SVG"));
     };
     img.src = url;
   });
 }
 
-export async function downloadPng(svg, name) {
-  download(await pngBlob(svg), `${safeFilename(name)}.png`);
+export async function downloadPng(svg, name, words = {}) {
+  download(await pngBlob(svg, 2, 24_000_000, words), `${safeFilename(name)}.png`);
 }

@@ -4,6 +4,8 @@
 // expanded?, neighbours: svg id -> [input ids, output ids], located: hidden key -> drawn key} and `info`
 // (key -> hover lines, for every layer at every depth). Everything here works without a kernel round trip except
 // selecting a layer (it sets `selected`) and opening or closing a block (a "toggle" message; Python draws again).
+// The words come from `labels` (key -> text in the notebook's language, see fapi_lab/_labels_text.py); a key it
+// lacks keeps the English words written here.
 
 import { button, cssPixels, h } from "./dom.js";
 import { downloadPng, downloadSvg } from "./export.js";
@@ -12,13 +14,20 @@ import { Viewport } from "./viewport.js";
 const XLINK = "http://www.w3.org/1999/xlink";
 const SVGNS = "http://www.w3.org/2000/svg";
 
+// `text` in the language of `labels[key]` (English when missing), with {name} placeholders filled from `vars`
+export function word(labels, key, text, vars = {}) {
+  const found = labels && typeof labels[key] === "string" && labels[key] ? labels[key] : text;
+  return found.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
 function render({ model, el }) {
+  const say = (key, text, vars) => word(model.get("labels"), key, text, vars);
   const root = h("div", "fl-root");
-  const bar = h("div", "fl-toolbar", { role: "toolbar", "aria-label": "graph view" });
+  const bar = h("div", "fl-toolbar", { role: "toolbar", "aria-label": say("toolbar", "graph view") });
   const frame = h("div", "fl-frame");
   const view = h("div", "fapi-lab-canvas", {
     tabindex: "0", role: "application",
-    "aria-label": "graph: drag to move, ctrl + wheel or pinch to zoom, + and - keys zoom, 0 fits, / searches",
+    "aria-label": say("canvas", "graph: drag to move, ctrl + wheel or pinch to zoom, + and - keys zoom, 0 fits, / searches"),
   });
   const stage = h("div", "fl-stage");
   const tip = h("div", "fl-tooltip", { role: "tooltip" });
@@ -52,28 +61,35 @@ function render({ model, el }) {
   // -- toolbar -----------------------------------------------------------------------------------------------
   const zoomLabel = h("span", "fl-zoom", { "aria-live": "polite" });
   const search = h("input", "fl-search", {
-    type: "search", placeholder: "find a layer or class", "aria-label": "find a layer by name or class",
+    type: "search", placeholder: say("search", "find a layer or class"),
+    "aria-label": say("search_aria", "find a layer by name or class"),
   });
   const count = h("span", "fl-count", { "aria-live": "polite" });
+  const pngWords = {
+    noPng: say("no_png", "the browser could not make a PNG"), noSvg: say("no_svg", "the browser could not draw the SVG"),
+  };
   bar.append(
-    button("−", "zoom out (-)", () => vp.zoomBy(1 / 1.25), "fl-zoom-out"),
+    button("−", say("zoom_out", "zoom out (-)"), () => vp.zoomBy(1 / 1.25), "fl-zoom-out"),
     zoomLabel,
-    button("+", "zoom in (+)", () => vp.zoomBy(1.25), "fl-zoom-in"),
-    button("fit width", "fit the width, text kept readable (w)", () => { userMoved = false; vp.fitWidth(); },
-      "fl-fit-width"),
-    button("fit all", "fit the whole graph, text kept readable (0)", () => { userMoved = false; vp.fitView(); },
-      "fl-fit"),
-    button("1:1", "natural size (1)", () => vp.natural(), "fl-natural"),
-    button("full screen", "full screen (f; Esc leaves)", () => toggleFull(), "fl-full-button"),
+    button("+", say("zoom_in", "zoom in (+)"), () => vp.zoomBy(1.25), "fl-zoom-in"),
+    button(say("fit_width", "fit width"), say("fit_width_title", "fit the width, text kept readable (w)"),
+      () => { userMoved = false; vp.fitWidth(); }, "fl-fit-width"),
+    button(say("fit_all", "fit all"), say("fit_all_title", "fit the whole graph, text kept readable (0)"),
+      () => { userMoved = false; vp.fitView(); }, "fl-fit"),
+    button("1:1", say("natural", "natural size (1)"), () => vp.natural(), "fl-natural"),
+    button(say("full", "full screen"), say("full_title", "full screen (f; Esc leaves)"), () => toggleFull(),
+      "fl-full-button"),
     search,
-    button("◀", "previous match (shift+Enter)", () => step(-1), "fl-prev"),
-    button("▶", "next match (Enter)", () => step(1), "fl-next"),
+    button("◀", say("previous", "previous match (shift+Enter)"), () => step(-1), "fl-prev"),
+    button("▶", say("next", "next match (Enter)"), () => step(1), "fl-next"),
     count,
     h("span", "fl-spacer"),
-    button("SVG", "download the picture as SVG", () => svg && downloadSvg(svg, model.get("name")), "fl-svg"),
-    button("PNG", "download the picture as PNG", () => svg && downloadPng(svg, model.get("name")).catch((e) => {
-      status.textContent = `PNG: ${e.message}`;
-    }), "fl-png"),
+    button("SVG", say("svg", "download the picture as SVG"), () => svg && downloadSvg(svg, model.get("name")),
+      "fl-svg"),
+    button("PNG", say("png", "download the picture as PNG"),
+      () => svg && downloadPng(svg, model.get("name"), pngWords).catch((e) => {
+        status.textContent = say("png_failed", "PNG: {error}", { error: e.message });
+      }), "fl-png"),
   );
 
   // -- drawing -----------------------------------------------------------------------------------------------
@@ -113,18 +129,19 @@ function render({ model, el }) {
     g.setAttribute("class", `fl-ui fl-fold ${open ? "fl-fold-close" : "fl-fold-open"}`);
     g.setAttribute("tabindex", "0");
     g.setAttribute("role", "button");
-    g.setAttribute("aria-label", `${open ? "collapse" : "expand"} ${key}`);
+    const what = open ? say("collapse", "collapse {key}", { key }) : say("expand", "expand {key}", { key });
+    g.setAttribute("aria-label", what);
     g.dataset.key = key;
     const x = box.x + box.width - 2;
     const y = box.y + 2;
     const c = document.createElementNS(SVGNS, "circle");
     Object.entries({ cx: x, cy: y, r: 8 }).forEach(([a, v]) => c.setAttribute(a, v));
-    const t = document.createElementNS(SVGNS, "text");
-    Object.entries({ x, y: y + 4, "text-anchor": "middle", "font-size": 13 }).forEach(([a, v]) => t.setAttribute(a, v));
-    t.textContent = open ? "−" : "+";
+    const mark = document.createElementNS(SVGNS, "text");
+    Object.entries({ x, y: y + 4, "text-anchor": "middle", "font-size": 13 }).forEach(([a, v]) => mark.setAttribute(a, v));
+    mark.textContent = open ? "−" : "+";
     const title = document.createElementNS(SVGNS, "title");
-    title.textContent = `${open ? "collapse" : "expand"} ${key}`;
-    g.append(title, c, t);
+    title.textContent = what;
+    g.append(title, c, mark);
     target.parentNode.appendChild(g);
   }
 
@@ -155,7 +172,7 @@ function render({ model, el }) {
       if (key === undefined) continue;
       g.setAttribute("tabindex", "0");
       g.setAttribute("role", "button");
-      g.setAttribute("aria-label", `layer ${key}`);
+      g.setAttribute("aria-label", say("layer", "layer {key}", { key }));
       g.querySelectorAll(":scope > title").forEach((t) => t.remove()); // the canvas's own tooltip shows more
       g.querySelectorAll("a").forEach((a) => {
         a.removeAttributeNS(XLINK, "title");
@@ -285,8 +302,9 @@ function render({ model, el }) {
       const g = svg.querySelector(`[id="${CSS.escape(id)}"]`);
       if (g) g.classList.add("fl-match");
     }
-    count.textContent = matches.length ? `${matches.length} shown · ${layers} layer${layers === 1 ? "" : "s"}`
-      : "no match";
+    const vars = { shown: matches.length, n: layers };
+    count.textContent = !matches.length ? say("no_match", "no match")
+      : layers === 1 ? say("found_one", "{shown} shown · {n} layer", vars) : say("found_many", "{shown} shown · {n} layers", vars);
     snapshotSoon();
     if (centre && matches.length) step(1);
   }
@@ -304,7 +322,7 @@ function render({ model, el }) {
     const k = vp.transform().k;
     userMoved = true;
     vp.centreOn((r.left + r.width / 2 - s.left) / k, (r.top + r.height / 2 - s.top) / k);
-    count.textContent = `${matchIndex + 1} of ${matches.length}`;
+    count.textContent = say("nth", "{i} of {n}", { i: matchIndex + 1, n: matches.length });
   }
 
   let searchTimer = 0;
