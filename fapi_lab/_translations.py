@@ -138,6 +138,22 @@ def translated_notebook(english: dict[str, Any], have: dict[str, tuple[str, str]
     return nb
 
 
+def _keep_outputs(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    """When only the prose changed (the same code cells, in order), keep the outputs the old notebook's run
+    made: they do not depend on markdown. Returns whether it did."""
+    def code(nb: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(c["id"], _source(c)) for c in nb["cells"] if c["cell_type"] == "code"]
+
+    if code(new) != code(old):
+        return False
+    outputs = {c["id"]: c for c in old["cells"] if c["cell_type"] == "code"}
+    for cell in new["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"] = outputs[cell["id"]].get("outputs", [])
+            cell["execution_count"] = outputs[cell["id"]].get("execution_count")
+    return True
+
+
 def build(lang: str, root: Path = ROOT, *, force: bool = False) -> list[str]:
     """Write the ``lang`` notebooks whose text changed; one report line per notebook."""
     report = []
@@ -159,10 +175,11 @@ def build(lang: str, root: Path = ROOT, *, force: bool = False) -> list[str]:
                 report.append(f"KEPT     {target.relative_to(root)}: edited by hand; put the change into "
                               f"{pair.translation.relative_to(root)}, then delete it or use --force")
                 continue
+        ran = target.exists() and _keep_outputs(nb, json.loads(target.read_text(encoding="utf-8")))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         name = target.relative_to(root)
-        report.append(f"wrote    {name} (run it: bash scripts/run_lessons {name})")
+        report.append(f"wrote    {name}" + ("" if ran else f" (run it: bash scripts/run_lessons {name})"))
     return report
 
 
