@@ -83,6 +83,32 @@ def test_a_changed_english_cell_fails_the_check_until_its_translation_is_updated
     assert build("es", tmp_path)[0].startswith("KEPT") and built.read_text() == edited, "a hand edit is kept"
 
 
+def test_a_prose_change_keeps_the_outputs_of_the_last_run(tmp_path: Path) -> None:
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "solutions" / "exercises").mkdir(parents=True)
+    cells = [{"cell_type": "markdown", "id": "goal", "metadata": {}, "source": "One model."},
+             {"cell_type": "code", "id": "run", "metadata": {}, "source": "print(1)", "outputs": [],
+              "execution_count": None}]
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "notebooks" / "01_x.ipynb").write_text(json.dumps(nb))
+    translation = tmp_path / "translations" / "zh" / "01_x.md"
+    translation.parent.mkdir(parents=True)
+    translation.write_text(f"<!-- cell goal en:{cell_hash('One model.')} -->\n一个模型。\n")
+    build("zh", tmp_path)
+    built = tmp_path / "notebooks" / "zh" / "01_x.ipynb"
+    ran = json.loads(built.read_text())
+    ran["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
+    ran["cells"][1]["execution_count"] = 1
+    built.write_text(json.dumps(ran))  # what scripts/run_lessons does: outputs only
+    translation.write_text(translation.read_text().replace("一个模型。", "只有一个模型。"))
+    assert build("zh", tmp_path) == ["wrote    notebooks/zh/01_x.ipynb"]
+    again = json.loads(built.read_text())
+    assert again["cells"][0]["source"] == "只有一个模型。" and again["cells"][1]["outputs"][0]["text"] == "1\n"
+    nb["cells"][1]["source"] = "print(2)"
+    (tmp_path / "notebooks" / "01_x.ipynb").write_text(json.dumps(nb))
+    assert "run it" in build("zh", tmp_path)[0] and json.loads(built.read_text())["cells"][1]["outputs"] == []
+
+
 @pytest.mark.parametrize(("lang", "pair"), PAIRS, ids=[_name(p) for p in PAIRS])
 def test_translated_notebook_is_built_from_the_english_one_and_its_translation(lang: str, pair) -> None:
     english, built = _notebook(pair.english), _notebook(pair.built)
