@@ -207,13 +207,17 @@ class CheckResult:
             return _("{id} not answered yet").format(id=self.exercise.id)
         return _("{id} not yet").format(id=self.exercise.id)
 
+    def _titled(self) -> str:
+        """'ex3.1 passed: Build the ticket model' (the colon is the language's: 'ex3.1 通过：…')."""
+        return _("{head}: {title}").format(head=self._head(), title=_(self.exercise.title))
+
     def __str__(self) -> str:
         ex = self.exercise
         if self.passed:
-            lines = [f"✔ {self._head()}: {_(ex.title)}"]
+            lines = ["✔ " + self._titled()]
             lines += [f"  ✓ {v}" for v in self.verified]
             return "\n".join(lines)
-        lines = [f"✘ {self._head()}: {_(ex.title)}"]
+        lines = ["✘ " + self._titled()]
         lines += [f"  • {m}" for m in self.messages]
         lines.append("  " + _("A hint: lab.hint({id!r})").format(id=ex.id))
         return "\n".join(lines)
@@ -226,14 +230,16 @@ class CheckResult:
         ex = self.exercise
         if self.passed:
             items = "".join(f"<li>{esc(v)}</li>" for v in self.verified)
-            return (f"<div style='border-left:5px solid #16a34a;padding:4px 12px'>"
-                    f"<b style='color:#15803d'>✔ {esc(self._head())}</b>: {esc(_(ex.title))}"
-                    f"<ul style='margin:4px 0'>{items}</ul></div>")
+            return ("<div style='border-left:5px solid #16a34a;padding:4px 12px'>"
+                    + _("{head}: {title}").format(head=f"<b style='color:#15803d'>✔ {esc(self._head())}</b>",
+                                                  title=esc(_(ex.title)))
+                    + f"<ul style='margin:4px 0'>{items}</ul></div>")
         colour = "#b45309" if not self.answered else "#b91c1c"
         items = "".join(f"<li>{esc(m)}</li>" for m in self.messages)
         call = f"<code>lab.hint({esc(repr(ex.id))})</code>"
         parts = [f"<div style='border-left:5px solid {colour};padding:4px 12px'>",
-                 f"<b style='color:{colour}'>✘ {esc(self._head())}</b>: {esc(_(ex.title))}",
+                 _("{head}: {title}").format(head=f"<b style='color:{colour}'>✘ {esc(self._head())}</b>",
+                                             title=esc(_(ex.title))),
                  f"<ul style='margin:4px 0'>{items}</ul>",
                  "<div>" + esc(_("A hint is one call away: {call}")).format(call=call) + "</div>"]
         pictures = self._pictures()
@@ -366,16 +372,17 @@ class Hint:
                                                                               number=self.number + 1)
         else:
             more = _("(the last hint; {lesson} shows the pattern)").format(lesson=_(self.exercise.lesson))
-        return f"{self._head()}: {self.text} {more}"
+        return _("{head}: {title}").format(head=self._head(), title=_("{hint} {more}").format(hint=self.text,
+                                                                                               more=more))
 
     def __repr__(self) -> str:
         return f"Hint({self.exercise.id!r}, {self.number})"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
         return {"text/plain": str(self),
-                "text/html": (f"<div style='border-left:5px solid #2563eb;padding:4px 12px'><b>"
-                              f"{html.escape(self._head())}</b>: "
-                              f"{html.escape(self.text)}</div>")}
+                "text/html": ("<div style='border-left:5px solid #2563eb;padding:4px 12px'>"
+                              + _("{head}: {title}").format(head=f"<b>{html.escape(self._head())}</b>",
+                                                            title=html.escape(self.text)) + "</div>")}
 
 
 def hint(exercise_id: str, number: int | None = None) -> Hint:
