@@ -21,6 +21,7 @@ import gettext
 import io
 import locale
 import os
+import time
 import warnings
 from pathlib import Path
 
@@ -81,9 +82,21 @@ def _default() -> str:
     return _normalize(system) or "en"
 
 
+_REFRESH = 1.0  # seconds: how long a worked-out default holds before the settings are read again
+_memo: list[object] = [float("-inf"), "en"]  # when the default was last worked out, and what it was
+
+
 def current() -> str:
-    """The language texts are in now: 'en', 'zh' or 'es'."""
-    return _chosen[0] if _chosen else _default()
+    """The language texts are in now: 'en', 'zh' or 'es'.
+
+    Every message asks, so the default (environment, folder, locale: slow to read) is read again only after
+    ``_REFRESH`` seconds; ``lab.language()`` reads it at once."""
+    if _chosen:
+        return _chosen[0]
+    now = time.monotonic()
+    if now - float(_memo[0]) > _REFRESH:  # type: ignore[arg-type]
+        _memo[:] = [now, _default()]
+    return str(_memo[1])
 
 
 def _compile_po(po: Path) -> gettext.GNUTranslations:
@@ -125,6 +138,7 @@ def language(lang: str | None = None) -> str:
     Returns the language now in use; ``lab.language()`` with no argument only tells it. The next message is in
     the new language; nothing needs re-importing or re-running."""
     if lang is None:
+        _memo[0] = float("-inf")  # read the settings now
         return current()
     if not isinstance(lang, str) or _normalize(lang) is None:
         raise ValueError(f"lab.language({lang!r}): fapi_lab speaks {', '.join(repr(x) for x in LANGUAGES)} "
