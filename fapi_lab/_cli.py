@@ -43,17 +43,17 @@ def copy_lessons(folder: Path, source: Path | None = None, lang: str = "en") -> 
     ``NAME.new-2.ipynb``, … when that name is taken by a different version: see ``_files.write_new``).
     ``lang`` "zh" or "es": the translated lessons go into ``folder/zh`` (``folder/es``), laid out as in the
     repository's ``notebooks/``, and the glossary beside them. Returns one line per file saying what happened."""
+    from ._edition import course_files
+
     source = source or lessons_source()
     origin = source if lang == "en" else source / lang
-    notebooks = sorted(origin.glob("[0-9]*.ipynb"))
-    if not notebooks:
+    if not any(origin.glob("[0-9]*.ipynb")):
         message = (_("no lesson notebooks found in {folder}; reinstall fapi_lab, or run this from a clone of the "
                      "fapi_lab repository (bash scripts/lessons does it for you)") if lang == "en" else
                    _("no {lang} lesson notebooks found in {folder}; reinstall fapi_lab, or run this from a clone of "
                      "the fapi_lab repository (bash scripts/lessons does it for you)"))
         raise FileNotFoundError(message.format(lang=lang, folder=origin))
-    notebooks += sorted(origin.glob("exercises/ex*.ipynb"))  # the student versions: never the solutions
-    notebooks += [p for p in (source / "GLOSSARY.md",) if p.exists()]
+    notebooks = course_files(source, (lang,))  # the student versions of the exercises: never the solutions
     folder.mkdir(parents=True, exist_ok=True)
     report = []
     for nb in notebooks:

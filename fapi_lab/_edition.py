@@ -29,7 +29,8 @@ from typing import Any
 from ._files import write_new
 from ._student import TEACHER_TAG
 
-__all__ = ["MANIFEST", "EditionError", "course_root", "edition_files", "repository_url", "write_edition"]
+__all__ = ["MANIFEST", "EditionError", "course_files", "course_root", "edition_files", "repository_url",
+           "write_edition"]
 
 MANIFEST = ".fapi-lab-edition.json"
 BINDER_COPIED = ("apt.txt", "runtime.txt", "start")  # from binder/; postBuild installs the checkout, so not it
@@ -81,6 +82,16 @@ def repository_url() -> str:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def course_files(notebooks: Path, languages: tuple[str, ...] = ("en", "zh", "es")) -> list[Path]:
+    """What students get from a ``notebooks/`` folder, in order: for each language the lessons, then the student
+    exercise notebooks (English at the top, the others in ``zh/``, ``es/``), then the glossary. Never solutions."""
+    found: list[Path] = []
+    for lang in languages:
+        folder = notebooks if lang == "en" else notebooks / lang
+        found += sorted(folder.glob("[0-9]*.ipynb")) + sorted(folder.glob("exercises/ex*.ipynb"))
+    return found + [p for p in (notebooks / "GLOSSARY.md",) if p.exists()]
 
 
 def _notebook_bytes(path: Path) -> bytes:
@@ -149,22 +160,16 @@ def edition_files(*, url: str | None = None, install: str | None = None,
     """Every file of the student edition, by its path inside the edition folder (``/`` separated)."""
     root = source or course_root()
     notebooks = root / "notebooks"
-    lessons = {p.name: _notebook_bytes(p) for p in sorted(notebooks.glob("[0-9]*.ipynb"))}
-    exercises = {f"exercises/{p.name}": _notebook_bytes(p)
-                 for p in sorted(notebooks.glob("exercises/ex*.ipynb"))}
+    files = {p.relative_to(notebooks).as_posix(): p.read_bytes() if p.suffix == ".md" else _notebook_bytes(p)
+             for p in course_files(notebooks)}
+    lessons = {n: data for n, data in files.items() if "/" not in n and n.endswith(".ipynb")}
+    exercises = {n: data for n, data in files.items() if n.startswith("exercises/")}
     if not lessons:
         raise EditionError(f"no lesson notebooks (NN_name.ipynb) in {notebooks}")
     if not install and not repository_url():
         raise EditionError("fapi_lab's repository address is unknown (an installation without metadata); "
                            "say what Binder should install with --install")
     install = install or f"fapi_lab[lessons] @ git+{repository_url()}"
-    files: dict[str, bytes] = {**lessons, **exercises}
-    for lang in ("zh", "es"):  # the translated lessons and exercises, laid out as in notebooks/
-        files.update({f"{lang}/{p.name}": _notebook_bytes(p) for p in sorted(notebooks.glob(f"{lang}/[0-9]*.ipynb"))})
-        files.update({f"{lang}/exercises/{p.name}": _notebook_bytes(p)
-                      for p in sorted(notebooks.glob(f"{lang}/exercises/ex*.ipynb"))})
-    if (notebooks / "GLOSSARY.md").exists():
-        files["GLOSSARY.md"] = (notebooks / "GLOSSARY.md").read_bytes()
     for name in BINDER_COPIED:
         files[f".binder/{name}"] = (root / "binder" / name).read_bytes()
     files[".binder/requirements.txt"] = (

@@ -26,16 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._student import _source
+
 __all__ = ["LANGUAGES", "Pair", "build", "cell_hash", "check", "export", "pairs", "parse", "skeleton", "students"]
 
 LANGUAGES = ("zh", "es")
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = re.compile(r"^<!-- cell (\S+) en:([0-9a-f]{12}) -->$", re.MULTILINE)
-
-
-def _source(cell: dict[str, Any]) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
 
 
 def cell_hash(text: str) -> str:

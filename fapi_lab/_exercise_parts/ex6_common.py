@@ -6,6 +6,7 @@ from typing import Any
 
 from .._exercises import Stop, explain_raised
 from .._i18n import _
+from .._judges import _describe
 from .._render_dot import format_shape
 
 __all__ = [
@@ -35,17 +36,6 @@ def _told(exc: BaseException, what: str) -> str:
     """lab.explain's reading of an error without its general fix (a fix written for another context, e.g. "add a
     Dense layer", would mislead inside a task that asks to keep the layer's computation)."""
     return explain_raised(exc, what, with_fix=False)
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return _("None (did the cell that makes it end with a print, or with no return?)")
-    name = type(value).__name__
-    text = repr(value)
-    text = text[:60] + ("…" if len(text) > 60 else "")
-    if name[:1].lower() in "aeiou":
-        return _("an {cls} ({value})").format(cls=name, value=text)
-    return _("a {cls} ({value})").format(cls=name, value=text)
 
 
 def _need_layer_class(answer: Any, *, what: str) -> type:
