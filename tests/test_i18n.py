@@ -64,6 +64,24 @@ def test_the_code_marks_the_student_facing_texts() -> None:
     assert pot and set(MARKED) == template, "the template is out of date: bash scripts/i18n update"
 
 
+MARK_CALL = re.compile(r'(?<![\w.])(?:_|N_|ngettext)\(\s*"((?:[^"\\]|\\.)*)"')
+
+
+def test_no_marked_text_hides_where_babel_cannot_see_it() -> None:
+    """Babel reads no call inside an f-string (nor other places it skips): such a text is never translated. Every
+    ``_("...")`` written in the code must be among the extracted texts (its first piece, for a text continued on
+    the next lines)."""
+    hidden = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "_course" in path.parts or path.name == "_i18n.py":  # _i18n's docstring shows _("...") as an example
+            continue
+        for match in MARK_CALL.finditer(path.read_text(encoding="utf-8")):
+            piece = match.group(1).encode().decode("unicode_escape") if "\\" in match.group(1) else match.group(1)
+            if not any(text.startswith(piece) for text in MARKED):
+                hidden.append(f"{path.name}: {piece[:60]!r}")
+    assert not hidden, f"marked but not extracted (inside an f-string?): {hidden}"
+
+
 @pytest.mark.parametrize("lang", ["zh", "es"])
 def test_every_marked_text_is_translated_with_the_same_placeholders(lang: str) -> None:
     catalog = _catalog(lang)
