@@ -29,13 +29,14 @@ from ._graph_picture import canvas_picture, highlight_dot, hover_info, toggled
 from ._i18n import _, current
 from ._labels_text import canvas_labels
 from ._layergraph import LayerGraph
+from ._layergraph_data import from_packed
 from ._pictures import png_from_dot, svg_size
 from ._render_dot import to_dot
 
 if TYPE_CHECKING:
     from ._graph_view import GraphView
 
-__all__ = ["MAX_STATES", "fold_states", "save", "standalone_html"]
+__all__ = ["MAX_STATES", "fold_states", "replay_view", "save", "standalone_data", "standalone_html"]
 
 MAX_STATES = 64
 SAVE_PNG_PIXELS = 24_000_000
@@ -128,21 +129,42 @@ def _script_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def standalone_html(view: GraphView, limit: int = MAX_STATES) -> str:
-    """One HTML file: the canvas bundle, the pictures of :func:`fold_states` (at most ``limit``), and the static
-    picture for a browser without JavaScript."""
+def standalone_data(view: GraphView, limit: int = MAX_STATES) -> dict[str, Any]:
+    """What the canvas's ``standalone`` mode draws from: the pictures of :func:`fold_states` (at most ``limit``),
+    which click leads where, the hover texts, the words, and the line under the canvas."""
     _states, drawn, nxt, complete = fold_states(view, limit)
     pictures = {str(i): _pack(canvas_picture(svg, shown)) for i, (svg, shown) in enumerate(drawn)}
     shown_all = [shown for _svg, shown in drawn]
     note = _("Offline copy: pan, zoom, search, hover and fold as in the notebook.")
     if not complete:
         note = _("Offline copy: pan, zoom, search and hover as in the notebook; it opens one block at a time.")
-    data = {
+    return {
         "start": "0", "states": pictures,
         "next": {str(i): {k: str(v) for k, v in row.items()} for i, row in nxt.items()},
         "info": hover_info(view._graph, *shown_all), "name": view._graph.name, "note": note,
         "labels": canvas_labels(),
     }
+
+
+def replay_view(state: dict[str, Any]) -> GraphView | None:
+    """The graph view a notebook saved (a canvas's widget state with ``replay_graph``), drawn again from its plain
+    layer graph, without Keras or a kernel; None for a canvas saved without one."""
+    from ._graph_view import GraphView
+
+    data, saved = state.get("replay_graph"), state.get("replay_state")
+    if not data or not saved:
+        return None
+    view = GraphView(from_packed(data), renderer=str(saved.get("renderer", "auto")), **saved.get("options", {}))
+    view._expanded = frozenset(saved.get("expanded", ()))
+    view._collapsed = frozenset(saved.get("collapsed", ()))
+    view._redraw()
+    return view
+
+
+def standalone_html(view: GraphView, limit: int = MAX_STATES) -> str:
+    """One HTML file: the canvas bundle, the pictures of :func:`fold_states` (at most ``limit``), and the static
+    picture for a browser without JavaScript."""
+    data = standalone_data(view, limit)
     failed = _("This browser could not start the interactive graph ({error}).")
     code = (_STATIC / "graph.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
     css = (_STATIC / "graph.css").read_text(encoding="utf-8").replace("</style", "<\\/style")

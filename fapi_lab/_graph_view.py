@@ -28,6 +28,7 @@ from ._graph_picture import canvas_picture, container_of, highlight_dot, hover_i
 from ._i18n import _, current, ngettext
 from ._labels_text import canvas_labels
 from ._layergraph import LayerGraph, graph_depth
+from ._layergraph_data import to_packed
 from ._pictures import picture_bundle, png_from_dot, svg_size
 from ._render_dot import DotFailed, DotNotFound, GraphOptions, NodeColours, dot_to_svg, node_ids, to_dot
 
@@ -110,6 +111,10 @@ class _Canvas(anywidget.AnyWidget):
     name = traitlets.Unicode("graph").tag(sync=True)  # the graph's name, for downloaded files
     offline = traitlets.Unicode("").tag(sync=True)  # a note under the canvas (the standalone copy uses it)
     labels = traitlets.Dict().tag(sync=True)  # the canvas's words in the current language (_labels_text)
+    # a graph with blocks to open or close: its layer graph and the view's options and folds, saved with the
+    # notebook's widget state so the course website can draw the other fold states (_graph_export.replay_view)
+    replay_graph = traitlets.Unicode("").tag(sync=True)  # _layergraph_data.to_packed
+    replay_state = traitlets.Dict().tag(sync=True)
     svg = traitlets.Unicode("")  # kernel side only: the picture as drawn (it travels inside `picture`)
     ids = traitlets.Dict()  # kernel side only: svg id -> layer key
 
@@ -352,7 +357,15 @@ class GraphView(widgets.VBox):
         messages = [m for m in (notice, self._graph.message, self._colours.legend) if m]
         self._notice.value = "".join(_message_html(m) for m in messages)
         picture = canvas_picture(svg, shown)
+        replay = bool(picture.get("foldable")) and not self._colours.fills
         with self._canvas.hold_sync():
+            if replay and not self._canvas.replay_graph:
+                self._canvas.replay_graph = to_packed(self._graph)
+            if self._canvas.replay_graph:
+                self._canvas.replay_state = {
+                    "renderer": self._renderer, "expanded": sorted(self._expanded),
+                    "collapsed": sorted(self._collapsed),
+                    "options": {name: getattr(self, name) for name in _OPTION_NAMES}}
             self._canvas.info = hover_info(self._graph, shown)
             self._canvas.ids = picture["ids"]
             self._canvas.svg = svg

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ._edition import _notebook_bytes, course_files, course_root, repository_url
-from ._graph_export import _pack, _script_json
+from ._graph_export import _pack, _script_json, replay_view, standalone_data
 from ._i18n import _, language
 from ._labels_text import canvas_labels
 from ._site_mdast import PageContext, plain_text, relative, render
@@ -44,6 +44,8 @@ from ._site_pages import LANG_NAMES, Page, frame, landing_body
 __all__ = ["MANIFEST", "SiteError", "build_site", "main"]
 
 MANIFEST = ".fapi-lab-site.json"
+# fold states drawn per graph: a page stays light, and Xception's 30 blocks still open one at a time
+SITE_STATES = 16
 _STATIC = Path(__file__).with_name("_static")
 _SITE_STATIC = Path(__file__).with_name("_site_static")
 _BADGE = re.compile(r"\[!\[([^\]]*)\]\((https://colab\.research\.google\.com/[^)]*)\)\]\(([^)]*)\)")
@@ -195,11 +197,14 @@ def _search_records(page: Page, mdast: dict[str, Any]) -> list[dict[str, str]]:
 
 def _graph_html(state: dict[str, Any], png: str, name_hint: str) -> str:
     name = str(state.get("name") or name_hint or "graph")
-    labels = state.get("labels") or canvas_labels()
-    data = {"start": "0", "states": {"0": _pack(state["picture"])}, "next": {}, "info": state.get("info") or {},
-            "name": name, "labels": labels,
-            "note": _("Web copy: pan, zoom, search and hover as in the notebook; to open or close a block, run "
-                      "the lesson.")}
+    view = replay_view(state)  # a graph with blocks, saved with its layer graph: every fold state drawn again
+    if view is not None:
+        data = standalone_data(view, SITE_STATES)
+    else:  # the one picture the notebook saved
+        data = {"start": "0", "states": {"0": _pack(state["picture"])}, "next": {}, "info": state.get("info") or {},
+                "name": name, "labels": state.get("labels") or canvas_labels(),
+                "note": _("Web copy: pan, zoom, search and hover as in the notebook; to open or close a block, run "
+                          "the lesson.")}
     alt = _("graph of the model {name}").format(name=name)
     still = f'<img class="fl-graph-still" src="{png}" alt="{alt}">' if png else ""
     return (f'<figure class="fl-graph" data-name="{name}">{still}<div class="fl-graph-live"></div>'

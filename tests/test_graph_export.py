@@ -147,6 +147,26 @@ def test_standalone_html_holds_the_bundle_and_every_fold_state(tmp_path: Path) -
     assert "inner_0/dense_0" in data["info"] and data["name"] == "chain_of_models"
 
 
+def _saved_state(view: lab.GraphView) -> dict:
+    """The canvas's state as a saved notebook keeps it (through JSON, as the widget-state metadata does)."""
+    return json.loads(json.dumps(view._canvas.get_state()))
+
+
+def test_a_saved_graph_with_blocks_is_drawn_again_without_keras() -> None:
+    """The course website folds stored graphs: the canvas saves its plain layer graph, options and folds, and
+    replay_view draws every fold state again with the same pictures as the live view."""
+    view = lab.graph(nested(2), direction="LR", show_params=True)
+    view.expand("inner_1")
+    again = _graph_export.replay_view(_saved_state(view))
+    assert again is not None and again.direction == "LR" and again.show_params
+    assert again.to_svg() == view.to_svg()
+    live, replayed = _graph_export.standalone_data(view), _graph_export.standalone_data(again)
+    assert replayed["next"] == live["next"] and replayed["info"] == live["info"]
+    assert [_unpack(p) for p in replayed["states"].values()] == [_unpack(p) for p in live["states"].values()]
+    flat = lab.graph(keras.Sequential([keras.Input((3,)), layers.Dense(2)], name="flat"))
+    assert _graph_export.replay_view(_saved_state(flat)) is None, "nothing to fold: nothing extra saved"
+
+
 def test_standalone_html_of_many_blocks_opens_one_at_a_time() -> None:
     view = lab.graph(nested(4))  # 2**4 states: more than a page of 8 holds (a real page holds MAX_STATES)
     states, drawn, nxt, complete = _graph_export.fold_states(view, limit=8)

@@ -30,6 +30,7 @@ the calls of the model at hand), so the default run checks 1,000 models in about
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ from keras import layers
 import fapi_lab as lab
 from fapi_lab import _keras_adapter as adapter
 from fapi_lab._layergraph import LayerGraph, flatten
+from fapi_lab._layergraph_data import from_data, to_data
+from fapi_lab._render_dot import to_dot
 from fapi_lab._render_layout import layout_svg
 from tests.keras_reference import name_part, structure, unique_keys
 
@@ -600,6 +603,12 @@ def test_generated_models_match_keras(recipe: dict[str, Any]) -> None:
         warnings.simplefilter("ignore")
         check_values(graph, built, made, recipe)
     assert layout_svg(expanded).count('<g class="node"') == len(expanded.nodes)
+    # saved in a notebook's widget state and read back (the course website draws fold states from it): the same
+    # graph, configs included (== leaves them out), and the same picture
+    again = from_data(json.loads(json.dumps(to_data(graph), allow_nan=False)))
+    assert again == graph
+    assert [n.layer.config for n in flatten(again, None).nodes] == [n.layer.config for n in expanded.nodes]
+    assert to_dot(flatten(again, None)) == to_dot(expanded)
     CHECKED.append(built.model.name)
     if len(CHECKED) % 500 == 0:  # shared layers keep every model they were called in: start afresh now and then
         for made in (_LAYERS, _INPUTS, _INNER, _PROBES):

@@ -11,7 +11,9 @@ lesson, and search finds it.
 
 from __future__ import annotations
 
+import base64
 import functools
+import gzip
 import html
 import http.server
 import json
@@ -123,6 +125,9 @@ def test_each_page_shows_its_notebook_as_stored(site: Path, source: Path) -> Non
     for figure in soup.select("figure.fl-graph"):
         data = json.loads(figure.select_one("script.fl-graph-data").string)
         assert data["states"]["0"] and data["labels"], "a graph without its picture or its words"
+        first = json.loads(gzip.decompress(base64.b64decode(data["states"]["0"])))
+        if first["foldable"]:  # a graph with blocks opens and closes them on the site too
+            assert len(data["states"]) > 1 and data["next"]["0"], f"{data['name']} cannot fold on the site"
 
 
 def test_landing_pages_list_the_lessons_and_exercise_sets_with_their_goals(site: Path) -> None:
@@ -284,6 +289,20 @@ def test_a_graph_zooms_in_the_browser(served: str, browser: Any) -> None:
         k1 = float(page.evaluate("el => (el.__zoom || {k: 1}).k", view.element_handle()))
         assert k1 == pytest.approx(k0 * 1.25, rel=1e-3)
         assert "Web copy" in figure.inner_text()  # it says what this copy can and cannot do
+        assert not page.errors
+
+
+def test_a_nested_model_opens_and_closes_in_the_browser(served: str, browser: Any) -> None:
+    with new_page(browser) as page:
+        page.goto(served + "en/04_one_graph_many_models.html")
+        figure = page.locator("figure.fl-graph.live", has=page.locator("g.fl-fold")).first
+        figure.wait_for(timeout=20_000)
+        figure.scroll_into_view_if_needed()
+        before = figure.locator("g.node").count()
+        figure.locator("g.fl-fold").first.click()
+        page.wait_for_function("([f, n]) => f.querySelectorAll('g.node').length !== n",
+                               arg=[figure.element_handle(), before], timeout=10_000)
+        assert "no picture" not in figure.inner_text()
         assert not page.errors
 
 
