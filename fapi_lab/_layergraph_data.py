@@ -2,9 +2,9 @@
 
 A graph view with blocks saves its layer graph this way (packed: :func:`to_packed`) in the notebook's widget
 state (the canvas's ``replay_graph``), so that the course website (``scripts/site``) can draw the other fold
-states of a stored graph, nested models and blocks opened or closed, with fapi_lab's own renderers and no kernel. Plain data in, plain data out: the layer
-configs keep their tuples (``{"__tuple__": [...]}``), and a value JSON cannot hold (an object, a float that is not
-finite) is kept as its ``repr``.
+states of a stored graph, nested models and blocks opened or closed, with fapi_lab's own renderers and no kernel.
+Plain data in, plain data out: the layer configs keep their tuples (``{"__tuple__": [...]}``), and a value JSON
+cannot hold (an object, a float that is not finite) is kept as its ``repr``.
 """
 
 from __future__ import annotations
