@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import json
 import os
 import posixpath
@@ -166,7 +167,7 @@ def _goal(mdast: dict[str, Any]) -> str:
     return ""
 
 
-def _title(mdast: dict[str, Any], page: dict[str, Any], fallback: str) -> str:
+def _title(page: dict[str, Any], fallback: str) -> str:
     title = (page.get("frontmatter") or {}).get("title")
     return str(title) if title else fallback
 
@@ -280,7 +281,7 @@ def _write_pages(built: Path, keys: list[str], folder: Path, writer: _Writer, re
         with _language(lang):
             mdast = by_location[key]["mdast"]
             fallback = Path(key).stem
-            pages.append(Page(key, lang, kind, _title(mdast, by_location[key], fallback), _goal(mdast)))
+            pages.append(Page(key, lang, kind, _title(by_location[key], fallback), _goal(mdast)))
     site_of = {p.source: p.path for p in pages}
     records: dict[str, list[dict[str, str]]] = {lang: [] for lang in LANG_NAMES}
     assets: set[str] = set()
@@ -292,7 +293,7 @@ def _write_pages(built: Path, keys: list[str], folder: Path, writer: _Writer, re
         data = by_location[page.source]
         with _language(page.lang):
             ctx = _context(page, site_of, repo, assets, data)
-            page.body = f'<h1 class="title">{_escape(page.title)}</h1>' + render(data["mdast"], ctx)
+            page.body = f'<h1 class="title">{html.escape(page.title)}</h1>' + render(data["mdast"], ctx)
             report.graphs += ctx.graphs
             report.unknown |= ctx.unknown
             download = ""
@@ -322,12 +323,6 @@ def _write_pages(built: Path, keys: list[str], folder: Path, writer: _Writer, re
         writer.write(f"_static/{path.name}", path.read_bytes())
     writer.write(".nojekyll", b"")  # GitHub Pages: serve _static/ as it is
     report.pages = pages
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 def _context(page: Page, site_of: dict[str, str], repo: str, assets: set[str], data: dict[str, Any]) -> PageContext:

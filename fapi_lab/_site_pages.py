@@ -76,6 +76,7 @@ def words() -> dict[str, str]:
         "pip": _("Or with pip, in any Python 3.10-3.12 environment (then open the lessons in JupyterLab):"),
         "browser": _("In the browser, with nothing to install:"),
         "colab": _("open the first lesson in Google Colab"),
+        "binder": _("or on Binder (a free temporary server; the first start takes a few minutes)"),
         "repo": _("The course's repository"),
     }.items()}
 
@@ -194,6 +195,8 @@ def landing_body(lang: str, pages: list[Page], repo: str) -> str:
     colab_path = f"notebooks/{first}" if lang == "en" else f"notebooks/{lang}/{first}"
     colab = (repo.replace("https://github.com/", "https://colab.research.google.com/github/")
              + f"/blob/main/{colab_path}")
+    binder = (repo.replace("https://github.com/", "https://mybinder.org/v2/gh/")
+              + f"/HEAD?urlpath=lab/tree/{colab_path}")
     intro = _("{lessons} lessons and {sets} exercise sets on the Keras functional API, written for Keras 3: from a "
               "first model to several inputs and outputs, residual and Inception blocks, shared layers, custom "
               "layers and training on several devices. Each lesson is a Jupyter notebook that runs offline, and "
@@ -215,6 +218,7 @@ bash scripts/lessons</code></pre>
 <p>{w["pip"]}</p>
 <pre class="code"><code>pip install "fapi_lab[lessons] @ git+{_esc(repo)}"
 fapi-lab lessons{lang_flag}</code></pre>
-<p>{w["browser"]} <a href="{_esc(colab)}" rel="noopener">{w["colab"]}</a>.
+<p>{w["browser"]} <a href="{_esc(colab)}" rel="noopener">{w["colab"]}</a>
+· <a href="{_esc(binder)}" rel="noopener">{w["binder"]}</a>.
 <a href="{_esc(repo)}" rel="noopener">{w["repo"]}</a>.</p>
 """
