@@ -42,7 +42,7 @@ from ._labels_text import canvas_labels
 from ._site_mdast import PageContext, plain_text, relative, render
 from ._site_pages import LANG_NAMES, Page, frame, landing_body
 
-__all__ = ["MANIFEST", "SiteError", "build_site", "main"]
+__all__ = ["MANIFEST", "SiteError", "build_site", "main", "site_repository"]
 
 MANIFEST = ".fapi-lab-site.json"
 # fold states drawn per graph: a page stays light, and Xception's 30 blocks still open one at a time
@@ -249,7 +249,19 @@ class _Writer:
         (self.out / MANIFEST).write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
 
 
-def build_site(out: Path, *, root: Path | None = None, keep: Path | None = None) -> SiteReport:
+def site_repository(given: str | None = None) -> str:
+    """The repository the landing page tells readers to clone: ``--repo``, else the one GitHub Actions builds (a
+    teacher's copy publishes links to itself), else fapi_lab's own."""
+    if given:
+        return given.rstrip("/")
+    if os.environ.get("GITHUB_REPOSITORY"):
+        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        return f"{server}/{os.environ['GITHUB_REPOSITORY']}"
+    return repository_url() or "https://github.com/fapi-lab/fapi_lab"
+
+
+def build_site(out: Path, *, root: Path | None = None, keep: Path | None = None,
+               repo: str | None = None) -> SiteReport:
     """Build the site of the course under ``root`` (default: this checkout or the wheel's copy) into ``out``."""
     root = root or course_root()
     report = SiteReport(out)
@@ -261,7 +273,7 @@ def build_site(out: Path, *, root: Path | None = None, keep: Path | None = None)
         built = run_myst(folder)
         report.seconds["jupyter book"] = time.perf_counter() - clock - report.seconds["stage"]
         writer = _Writer(out)
-        _write_pages(built, keys, folder, writer, report, repository_url() or "https://github.com/fapi-lab/fapi_lab")
+        _write_pages(built, keys, folder, writer, report, site_repository(repo))
         writer.close()
     report.seconds["total"] = time.perf_counter() - clock
     return report
@@ -370,9 +382,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/site", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("_site"), help="the site folder (default: _site)")
     parser.add_argument("--keep", type=Path, help="stage in this folder and keep it (to look at MyST's JSON)")
+    parser.add_argument("--repo", help="the repository address the landing page links to (default: the one GitHub "
+                        "Actions builds, else fapi_lab's)")
     args = parser.parse_args(argv)
     try:
-        report = build_site(args.out.resolve(), keep=args.keep.resolve() if args.keep else None)
+        report = build_site(args.out.resolve(), keep=args.keep.resolve() if args.keep else None, repo=args.repo)
     except SiteError as exc:
         print(f"scripts/site: {exc}", file=sys.stderr)
         return 1

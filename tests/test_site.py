@@ -32,7 +32,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from fapi_lab._edition import course_files
-from fapi_lab._site_build import MANIFEST, SiteError, _goal, _Writer
+from fapi_lab._site_build import MANIFEST, SiteError, _goal, _Writer, site_repository
 from fapi_lab._site_mdast import PageContext, render
 from tests.browser import chromium, chromium_path, new_page
 from tests.test_edition import SECRET, leaks
@@ -183,6 +183,14 @@ def test_goal_of_a_page() -> None:
     assert _goal({"type": "root", "children": [para]}) == "看清 Keras 模型"
     plain = {"type": "paragraph", "children": [{"type": "text", "value": "Practises lesson 5. Six tasks."}]}
     assert _goal({"type": "root", "children": [plain]}) == "Practises lesson 5."
+
+
+def test_a_teachers_copy_links_to_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)
+    assert site_repository().startswith("https://github.com/")  # fapi_lab's own, from the package metadata
+    monkeypatch.setenv("GITHUB_REPOSITORY", "myschool/keras-course")  # what GitHub Actions sets
+    assert site_repository() == "https://github.com/myschool/keras-course"
+    assert site_repository("https://gitlab.com/me/course/") == "https://gitlab.com/me/course"
 
 
 # -- nothing someone changed is lost ------------------------------------------------------------------------------
