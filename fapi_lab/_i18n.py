@@ -23,9 +23,12 @@ import locale
 import os
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["DOMAIN", "LANGUAGES", "LOCALE_DIR", "N_", "_", "current", "language", "ngettext", "translations"]
+__all__ = ["DOMAIN", "LANGUAGES", "LOCALE_DIR", "N_", "_", "current", "language", "ngettext", "speaking",
+           "translations"]
 
 DOMAIN = "fapi_lab"
 LANGUAGES = ("en", "zh", "es")
@@ -145,6 +148,18 @@ def language(lang: str | None = None) -> str:
                          f"(English, Chinese, Spanish). Write for example lab.language(\"zh\").")
     _chosen[:] = [_normalize(lang)]  # type: ignore[list-item]
     return _chosen[0]
+
+
+@contextmanager
+def speaking(lang: str) -> Iterator[str]:
+    """Texts in ``lang`` inside the ``with`` block (a page of the course website in its language); the choice made
+    before, or the default, comes back after it."""
+    before = list(_chosen)
+    try:
+        yield language(lang)
+    finally:
+        _chosen[:] = before
+        _memo[0] = float("-inf")
 
 
 def _(message: str) -> str:

@@ -37,7 +37,7 @@ from typing import Any
 
 from ._edition import _notebook_bytes, course_files, course_root, repository_url
 from ._graph_export import _pack, _script_json, replay_view, standalone_data
-from ._i18n import _, language
+from ._i18n import _, speaking
 from ._labels_text import canvas_labels
 from ._site_mdast import PageContext, plain_text, relative, render
 from ._site_pages import LANG_NAMES, Page, frame, landing_body
@@ -92,25 +92,23 @@ def _stage_notebook(data: bytes, key: str) -> bytes:
     return json.dumps(nb, ensure_ascii=False).encode("utf-8")
 
 
-def stage(notebooks: Path, folder: Path) -> list[str]:
-    """Copy what students get into ``folder`` with a ``myst.yml``; returns the staged paths, in course order."""
-    keys = []
+def stage(notebooks: Path, folder: Path) -> dict[str, bytes]:
+    """Copy what students get into ``folder`` with a ``myst.yml``; returns each file as students get it (what the
+    site offers for download, before the staging changes), by its path under ``notebooks/``, in course order."""
+    students: dict[str, bytes] = {}
     for path in course_files(notebooks):
         key = path.relative_to(notebooks).as_posix()
+        students[key] = _notebook_bytes(path) if path.suffix == ".ipynb" else path.read_bytes()
         target = folder / key
         target.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix == ".ipynb":
-            target.write_bytes(_stage_notebook(_notebook_bytes(path), key))
-        else:
-            target.write_bytes(path.read_bytes())
-        keys.append(key)
+        target.write_bytes(_stage_notebook(students[key], key) if path.suffix == ".ipynb" else students[key])
     (folder / "_template").mkdir(exist_ok=True)
     (folder / "_template" / "template.yml").write_text(_TEMPLATE, encoding="utf-8")
-    toc = "\n".join(f"    - file: {json.dumps(k)}" for k in keys)
+    toc = "\n".join(f"    - file: {json.dumps(k)}" for k in students)
     (folder / "myst.yml").write_text(
         "version: 1\nproject:\n  title: fapi_lab\n  toc:\n" + toc + "\nsite:\n  template: ./_template\n",
         encoding="utf-8")
-    return keys
+    return students
 
 
 def _jupyter_book() -> str:
@@ -196,8 +194,8 @@ def _search_records(page: Page, mdast: dict[str, Any]) -> list[dict[str, str]]:
     return [r for r in records if r["h"] or r["x"].strip()]
 
 
-def _graph_html(state: dict[str, Any], png: str, name_hint: str) -> str:
-    name = str(state.get("name") or name_hint or "graph")
+def _graph_html(state: dict[str, Any], png: str) -> str:
+    name = str(state.get("name") or "graph")
     view = replay_view(state)  # a graph with blocks, saved with its layer graph: every fold state drawn again
     if view is not None:
         data = standalone_data(view, SITE_STATES)
@@ -268,29 +266,30 @@ def build_site(out: Path, *, root: Path | None = None, keep: Path | None = None,
     clock = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fapi-lab-site-") as tmp:
         folder = keep or Path(tmp)
-        keys = stage(root / "notebooks", folder)
+        students = stage(root / "notebooks", folder)
         report.seconds["stage"] = time.perf_counter() - clock
         built = run_myst(folder)
         report.seconds["jupyter book"] = time.perf_counter() - clock - report.seconds["stage"]
         writer = _Writer(out)
-        _write_pages(built, keys, folder, writer, report, site_repository(repo))
+        _write_pages(built, students, writer, report, site_repository(repo))
         writer.close()
     report.seconds["total"] = time.perf_counter() - clock
     return report
 
 
-def _write_pages(built: Path, keys: list[str], folder: Path, writer: _Writer, report: SiteReport, repo: str) -> None:
+def _write_pages(built: Path, students: dict[str, bytes], writer: _Writer, report: SiteReport,
+                 repo: str) -> None:
     by_location = {}
     for path in (built / "content").glob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
         by_location[data["location"].lstrip("/")] = data
-    missing = [k for k in keys if k not in by_location]
+    missing = [k for k in students if k not in by_location]
     if missing:
         raise SiteError(f"Jupyter Book wrote no page for {', '.join(missing)}; see its output above")
     pages = []
-    for key in keys:
+    for key in students:
         lang, kind = _lang_kind(key)
-        with _language(lang):
+        with speaking(lang):
             mdast = by_location[key]["mdast"]
             fallback = Path(key).stem
             pages.append(Page(key, lang, kind, _title(by_location[key], fallback), _goal(mdast)))
@@ -299,11 +298,11 @@ def _write_pages(built: Path, keys: list[str], folder: Path, writer: _Writer, re
     assets: set[str] = set()
     course = dict.fromkeys(LANG_NAMES, "")
     for lang in LANG_NAMES:
-        with _language(lang):
+        with speaking(lang):
             course[lang] = _("Keras functional API: lessons and exercises")
     for page in pages:
         data = by_location[page.source]
-        with _language(page.lang):
+        with speaking(page.lang):
             ctx = _context(page, site_of, repo, assets, data)
             page.body = f'<h1 class="title">{html.escape(page.title)}</h1>' + render(data["mdast"], ctx)
             report.graphs += ctx.graphs
@@ -311,16 +310,15 @@ def _write_pages(built: Path, keys: list[str], folder: Path, writer: _Writer, re
             download = ""
             if page.source.endswith(".ipynb"):
                 download = f"{page.lang}/notebooks/{page.key}"
-                writer.write(download, (folder / page.source).read_bytes())
+                writer.write(download, students[page.source])
             writer.write(page.path, frame(page, pages, course[page.lang], download))
         for lang in (LANG_NAMES if page.kind == "glossary" else (page.lang,)):  # the glossary has all three
             records[lang] += _search_records(page, data["mdast"])
     for lang in LANG_NAMES:
-        with _language(lang):
+        with speaking(lang):
             home = Page("index", lang, "home", course[lang])
             home.body = landing_body(lang, pages, repo)
-            writer.write(home.path, frame(home, [*pages, *(Page("index", x, "home") for x in LANG_NAMES)],
-                                          course[lang]))
+            writer.write(home.path, frame(home, pages, course[lang]))
             records[lang].insert(0, {"u": home.path, "t": course[lang], "h": "", "x": ""})
         writer.write(f"_static/search-{lang}.js",
                      "window.FAPI_SEARCH = " + json.dumps(records[lang], ensure_ascii=False) + ";\n")
@@ -356,26 +354,7 @@ def _context(page: Page, site_of: dict[str, str], repo: str, assets: set[str], d
 
     state = (data.get("widgets") or {}).get("application/vnd.jupyter.widget-state+json") or {}
     return PageContext(link=link, asset=asset, widgets=state.get("state") or {},
-                       graph=lambda canvas, png: _graph_html(canvas, png, ""))
-
-
-class _language:
-    """Messages in ``lang`` inside the block; the language chosen before is restored after."""
-
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
-
-    def __enter__(self) -> None:
-        from . import _i18n
-
-        self.before = list(_i18n._chosen)
-        language(self.lang)
-
-    def __exit__(self, *exc: object) -> None:
-        from . import _i18n
-
-        _i18n._chosen[:] = self.before
-        _i18n._memo[0] = float("-inf")
+                       graph=_graph_html)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,9 +102,7 @@ def _switch(page: Page, pages: list[Page]) -> str:
     links = []
     for lang, name in LANG_NAMES.items():
         twin = next((p for p in pages if p.lang == lang and p.key == page.key and p.kind == page.kind), None)
-        target = twin.path if twin else page_path("", lang, "home")
-        if page.kind == "glossary":
-            target = page_path("", lang, "home")
+        target = twin.path if twin and page.kind != "glossary" else page_path("", lang, "home")
         current = lang == page.lang and page.kind != "glossary"
         attrs = ' aria-current="true" class="current"' if current else ""
         code = HTML_LANG[lang]

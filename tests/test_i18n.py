@@ -116,6 +116,17 @@ def test_language_switches_the_next_message_at_once() -> None:
     assert lab.language("zh_CN.UTF-8") == "zh" and lab.language("Español") == "es" and lab.language() == "es"
 
 
+def test_speaking_a_language_for_a_while_gives_back_the_choice_made_before() -> None:
+    lab.language("es")
+    with _i18n.speaking("zh") as lang:
+        assert lang == "zh" and _i18n.current() == "zh"
+    assert _i18n.current() == "es"
+    _i18n._chosen.clear()
+    with _i18n.speaking("es"):
+        assert _i18n.current() == "es"
+    assert _i18n.current() == "en"  # the default again (this test process's settings say English)
+
+
 def test_an_unknown_language_is_refused_with_the_choices() -> None:
     with pytest.raises(ValueError, match=r"'en', 'zh', 'es'.*lab\.language\(\"zh\"\)"):
         lab.language("fr")

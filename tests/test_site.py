@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from fapi_lab._edition import course_files
+from fapi_lab._edition import _notebook_bytes, course_files
 from fapi_lab._site_build import MANIFEST, SiteError, _goal, _Writer, site_repository
 from fapi_lab._site_mdast import PageContext, render
 from tests.browser import chromium, chromium_path, new_page
@@ -122,6 +122,8 @@ def test_each_page_shows_its_notebook_as_stored(site: Path, source: Path) -> Non
     loose = [pre.get_text()[:80] for pre in soup.select("article pre.output.text")
              if re.match(r"^\w+\(.*\)$", pre.get_text().strip()) and "View" in pre.get_text()]
     assert not loose, f"a widget shown as its text instead of its picture: {loose}"
+    download = soup.select_one("p.download a")["href"]  # the notebook as students get it, not the staged copy
+    assert (page.parent / download).read_bytes() == _notebook_bytes(source)
     for figure in soup.select("figure.fl-graph"):
         data = json.loads(figure.select_one("script.fl-graph-data").string)
         assert data["states"]["0"] and data["labels"], "a graph without its picture or its words"
